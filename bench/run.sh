@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# `make bench`: okrbot's receiver beside the reference receivers of ../shared/bench, in one run, on the
+# same body, connections and database kind; prints both, the ratios, and whether every acknowledged
+# delivery is in the database. A benchmark, not a test: figures go to the README.
+#   BENCH_SECS (default 10), BENCH_CONNS (16), BENCH_ROUNDS (2), BENCH_PG (libpq URL of the server)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+shared=${OKRBOT_SHARED:-$root/../shared}
+bench=$shared/bench
+body=${BENCH_BODY:-$shared/fixtures/github/issues/octokit-webhooks__opened.payload.json}
+secs=${BENCH_SECS:-10} conns=${BENCH_CONNS:-16} rounds=${BENCH_ROUNDS:-2}
+pg_server=${BENCH_PG_SERVER:-postgresql://postgres@127.0.0.1:5432}
+port=8198
+export PATH="$root/.venv/bin:$PATH"   # the reference needs flask, gunicorn and psycopg: ours has them
+
+if ! command -v wrk >/dev/null; then
+  echo "bench: installing wrk (Debian package)" >&2
+  (apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; })
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+psql_do() { psql "$pg_server/postgres" -qAt -c "$1" >/dev/null; }
+
+run_okrbot() {  # $1 = sqlite|pg ; prints the RESULT line with the stored/acknowledged counts
+  local kind=$1 db queue log=$work/okrbot-$1.log
+  if [ "$kind" = pg ]; then
+    psql_do "drop database if exists okrbot_bench" && psql_do "create database okrbot_bench"
+    db="postgresql+psycopg://${pg_server#postgresql://}/okrbot_bench" queue="redis://127.0.0.1:6379/14"
+    redis-cli -n 14 flushdb >/dev/null
+  else
+    rm -f "$work"/okrbot.db*; db="sqlite:///$work/okrbot.db" queue="sqlite:///$work/queue.db"
+  fi
+  export OKRBOT_DATABASE_URL=$db OKRBOT_QUEUE_URL=$queue OKRBOT_GITHUB_WEBHOOK_SECRET=bench-secret
+  okrbot db upgrade >/dev/null
+  # exactly the Procfile's web line (2 workers x 4 threads, gthread)
+  PORT=$port bash -c "$(sed -n 's/^web: //p' Procfile)" >"$log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
+  local result
+  result=$("$bench/load.sh" "http://127.0.0.1:$port/webhooks/github" "$body" bench-secret issues "$conns" "$secs")
+  kill -TERM $pid; wait $pid 2>/dev/null || true
+  local acked stored
+  acked=$(grep -c 'outcome=accepted' "$log" || true)
+  stored=$(python3 - "$db" <<'PY'
+import sys
+from sqlalchemy import create_engine, text
+with create_engine(sys.argv[1]).connect() as c:
+    print(c.execute(text("select count(*) from deliveries")).scalar())
+PY
+)
+  echo "${result/RESULT/RESULT okrbot=$kind} acknowledged=$acked stored=$stored"
+  [ "$stored" -ge "$acked" ] || echo "LOST: $((acked - stored)) acknowledged deliveries are not in the database" >&2
+}
+
+run_baseline() {  # $1 = persist|persist-pg
+  if [ "$1" = persist-pg ]; then
+    psql_do "drop database if exists okrbot_bench_ref" && psql_do "create database okrbot_bench_ref"
+    export BENCH_PG="$pg_server/okrbot_bench_ref"
+  fi
+  BENCH_PORT=$((port + 1)) "$bench/baseline.sh" "$1" "$body" "$conns" "$secs"
+}
+
+field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+
+for round in $(seq "$rounds"); do
+  for pair in "sqlite persist" "pg persist-pg"; do
+    set -- $pair
+    ours=$(run_okrbot "$1"); ref=$(run_baseline "$2")
+    echo "round $round: $ours"
+    echo "round $round: $ref"
+    python3 - "$1" "$(field "$ours" rps)" "$(field "$ref" rps)" "$(field "$ours" p99_ms)" "$(field "$ref" p99_ms)" <<'PY'
+import sys
+kind, rps, ref_rps, p99, ref_p99 = sys.argv[1], *map(float, sys.argv[2:])
+print(f"RATIO {kind}: throughput {rps / ref_rps:.2f}x the reference ({rps:.0f} vs {ref_rps:.0f} rps), "
+      f"p99 {p99:.1f} ms vs {ref_p99:.1f} ms")
+PY
+  done
+done

@@ -1,0 +1,143 @@
+"""The `okrbot` command: serve, worker, db upgrade, replay, deliveries."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import threading
+
+import click
+from sqlalchemy import select
+
+from mappings.models import FAILED, Delivery
+
+from .config import ConfigError, load_settings
+from .db import current_revision, head_revision, upgrade
+from .logs import configure_logging
+from .runtime import Runtime, build_runtime
+
+log = logging.getLogger("okrbot.cli")
+
+
+def _runtime() -> Runtime:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    configure_logging(settings.log_level)
+    return build_runtime(settings)
+
+
+def with_runtime(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        rt = _runtime()
+        try:
+            return fn(rt, *args, **kwargs)
+        finally:
+            rt.close()
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """okrbot: OKR key results from the work in GitHub and Jira."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@with_runtime
+def db_upgrade(rt: Runtime) -> None:
+    """Apply every pending migration."""
+    upgrade(rt.engine)
+    click.echo(f"database at revision {current_revision(rt.engine)}")
+
+
+def _ensure_schema(rt: Runtime) -> None:
+    # An embedded SQLite database is ours to migrate; a shared server is migrated by `release:`.
+    if rt.engine.dialect.name == "sqlite":
+        upgrade(rt.engine)
+    elif current_revision(rt.engine) != head_revision(rt.engine):
+        raise click.ClickException("the database schema is not current: run `okrbot db upgrade` first")
+
+
+def _consumer(rt: Runtime, workers: int):
+    from huey.consumer import Consumer
+
+    return Consumer(rt.huey, workers=workers, worker_type="thread", periodic=True, check_worker_health=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, help="queue consumer threads")
+def serve(host: str, port: int, workers: int) -> None:
+    """Web receiver and queue consumer in one process (local use; production uses the Procfile)."""
+    from werkzeug.serving import make_server
+
+    from .app import create_app
+
+    rt = _runtime()
+    _ensure_schema(rt)
+    app = create_app(rt.settings, runtime=rt)
+    server = make_server(host, port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, name="okrbot-web", daemon=True).start()
+    click.echo(f"okrbot serving on http://{host}:{port} (queue: {rt.settings.effective_queue_url})", err=True)
+    try:
+        _consumer(rt, workers).run()  # in the main thread: it owns the signal handlers
+    finally:
+        server.shutdown()
+        rt.close()
+
+
+@main.command()
+@click.option("--workers", default=2, show_default=True, help="consumer threads")
+@click.option("--metrics-port", type=int, default=None, help="serve this worker's /metrics on this port")
+def worker(workers: int, metrics_port: int | None) -> None:
+    """The queue consumer; it also runs the periodic jobs (sweep, later reconcile and summaries)."""
+    rt = _runtime()
+    _ensure_schema(rt)
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, registry=rt.metrics.registry)
+    try:
+        _consumer(rt, workers).run()
+    finally:
+        rt.close()
+
+
+@main.command()
+@click.option("--failed", is_flag=True, help="only deliveries that failed for good")
+@click.option("--limit", default=50, show_default=True)
+@with_runtime
+def deliveries(rt: Runtime, failed: bool, limit: int) -> None:
+    """What was received and what became of it, newest first."""
+    query = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
+    if failed:
+        query = query.where(Delivery.status == FAILED)
+    with rt.sessions() as session:
+        rows = list(session.scalars(query))
+    if not rows:
+        click.echo("no failed deliveries" if failed else "no deliveries")
+        return
+    click.echo(f"{'ID':>6}  {'RECEIVED (UTC)':19}  {'TRACKER':7}  {'EVENT':28}  {'STATUS':9}  TRIES  ERROR")
+    for d in rows:
+        event = d.event + (f".{d.action}" if d.action else "")
+        click.echo(f"{d.id:>6}  {d.received_at:%Y-%m-%d %H:%M:%S}  {d.tracker:7}  {event[:28]:28}  "
+                   f"{d.status:9}  {d.attempts:>5}  {(d.last_error or '')[:100]}")
+
+
+from .replay import replay  # noqa: E402  (a command of its own module, registered here)
+
+main.add_command(replay)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Configuration from the environment (prefix OKRBOT_), validated once at start.
+
+Flask's `from_prefixed_env` would turn a secret such as "123" into an int and accepts anything, so
+settings are read here instead, into one frozen object that the app, the CLI and the tasks share.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PREFIX = "OKRBOT_"
+MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub's own cap on webhook payloads
+DEFAULT_DROPPED_RESOLUTIONS = ("Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce", "Declined")
+
+
+class ConfigError(Exception):
+    """Bad configuration: the message names the variable and the problem, on one line."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///okrbot.db"
+    queue_url: str = ""  # default: a SQLite queue file beside the database (see `effective_queue_url`)
+    github_webhook_secrets: tuple[str, ...] = ()
+    jira_webhook_secrets: tuple[str, ...] = ()
+    insecure_accept_unsigned: bool = False
+    api_token: str | None = None
+    max_attempts: int = 8
+    retry_base_seconds: float = 2.0
+    sweep_after_seconds: int = 60
+    max_body_bytes: int = MAX_BODY_BYTES
+    jira_dropped_resolutions: tuple[str, ...] = DEFAULT_DROPPED_RESOLUTIONS
+    jira_epic_link_field: str | None = None
+    jira_story_points_fields: tuple[str, ...] = ()
+    github_points_label_pattern: str = r"^(?:points|size):\s*(\d+(?:\.\d+)?)$"
+    log_level: str = "INFO"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def effective_queue_url(self) -> str:
+        if self.queue_url:
+            return self.queue_url
+        db = urlsplit(self.database_url)
+        if db.scheme.startswith("sqlite") and db.path not in ("", "/", "/:memory:"):
+            path = Path(db.path[1:])  # sqlite:///relative.db → "relative.db"; sqlite:////abs → "/abs"
+            return f"sqlite:///{path.with_name(path.stem + '-queue.db')}"
+        return "sqlite:///okrbot-queue.db"
+
+    def with_overrides(self, **kw) -> Settings:
+        return replace(self, **kw)
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{PREFIX}{name}: expected 1/0, true/false, yes/no or on/off, got {value!r}")
+
+
+def _positive_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name}: expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise ConfigError(f"{PREFIX}{name}: must be at least 1, got {number}")
+    return number
+
+
+def _check_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
+    scheme = urlsplit(value).scheme
+    if not scheme or not any(scheme == s or scheme.startswith(s + "+") for s in schemes):
+        raise ConfigError(f"{PREFIX}{name}: expected a URL starting with {' or '.join(s + '://' for s in schemes)}"
+                          f", got scheme {scheme or 'none'!r}")
+    return value
+
+
+_PARSERS = {
+    "DATABASE_URL": ("database_url", lambda n, v: _check_url(n, v, ("sqlite", "postgresql"))),
+    "QUEUE_URL": ("queue_url", lambda n, v: _check_url(n, v, ("sqlite", "redis", "rediss"))),
+    "GITHUB_WEBHOOK_SECRET": ("github_webhook_secrets", lambda n, v: _csv(v)),
+    "JIRA_WEBHOOK_SECRET": ("jira_webhook_secrets", lambda n, v: _csv(v)),
+    "INSECURE_ACCEPT_UNSIGNED": ("insecure_accept_unsigned", _bool),
+    "API_TOKEN": ("api_token", lambda n, v: v or None),
+    "MAX_ATTEMPTS": ("max_attempts", _positive_int),
+    "SWEEP_AFTER_SECONDS": ("sweep_after_seconds", _positive_int),
+    "JIRA_DROPPED_RESOLUTIONS": ("jira_dropped_resolutions", lambda n, v: _csv(v)),
+    "JIRA_EPIC_LINK_FIELD": ("jira_epic_link_field", lambda n, v: v.strip() or None),
+    "JIRA_STORY_POINTS_FIELD": ("jira_story_points_fields", lambda n, v: _csv(v)),
+    "GITHUB_POINTS_LABEL_PATTERN": ("github_points_label_pattern", lambda n, v: _regex(n, v)),
+    "LOG_LEVEL": ("log_level", lambda n, v: _log_level(n, v)),
+}
+
+
+def _regex(name: str, value: str) -> str:
+    import re
+
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ConfigError(f"{PREFIX}{name}: not a valid regular expression: {exc}") from None
+    return value
+
+
+def _log_level(name: str, value: str) -> str:
+    level = value.strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"{PREFIX}{name}: expected DEBUG, INFO, WARNING or ERROR, got {value!r}")
+    return level
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read OKRBOT_* variables; raise ConfigError naming the first bad one."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for suffix, (attr, parse) in _PARSERS.items():
+        raw = env.get(PREFIX + suffix)
+        if raw is not None:
+            values[attr] = parse(suffix, raw)
+    known = {PREFIX + s for s in _PARSERS}
+    values["extra"] = {k: v for k, v in env.items() if k.startswith(PREFIX) and k not in known}
+    return Settings(**values)
+
+
+def settings_from_mapping(base: Settings, overrides: Mapping[str, object]) -> Settings:
+    """Apply `create_app(config=...)` overrides given by attribute name (tests, embedding)."""
+    names = {f.name for f in fields(Settings)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+    return replace(base, **overrides)

@@ -1,0 +1,105 @@
+"""The queued work: parse one stored delivery and apply it, in one transaction.
+
+Failures retry with exponential backoff, recorded on the delivery row (the database, not the queue,
+remembers); after `max_attempts` the delivery is marked failed and stays inspectable
+(`okrbot deliveries --failed`). A body that cannot be parsed fails at once: retrying cannot help.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from mappings.models import FAILED, PROCESSED, RECEIVED, Delivery
+from mappings.workitems import apply_to_work_items
+from webhooks import github, jira
+from webhooks.decode import decode_body, media_type
+from webhooks.errors import PayloadError
+from webhooks.events import Parsed
+
+from .db import unit_of_work
+
+log = logging.getLogger("okrbot.processing")
+
+
+def parse_delivery(rt, delivery: Delivery) -> Parsed:
+    payload = decode_body(delivery.body, media_type(delivery.headers.get("Content-Type"))
+                          or "application/json")
+    if delivery.tracker == "github":
+        return github.parse(delivery.event, payload, rt.github_options)
+    return jira.parse(payload, rt.jira_options)
+
+
+def apply_parsed(rt, session, parsed: Parsed, delivery_pk: int | None) -> None:
+    for event in parsed.events:
+        if getattr(event, "item", None) is not None or getattr(event, "removed_key", None):
+            apply_to_work_items(session, event, delivery_pk)
+    for hook in rt.after_apply:  # later rooms (key results) subscribe here
+        hook(session, parsed, delivery_pk)
+
+
+def process_delivery(rt, delivery_pk: int) -> float | None:
+    """Process one delivery; return a delay in seconds when it should be retried, else None."""
+    started = time.perf_counter()
+    try:
+        with unit_of_work(rt.sessions) as session:
+            delivery = session.get(Delivery, delivery_pk, with_for_update=True)
+            if delivery is None or delivery.status != RECEIVED:
+                return None  # processed already (a second doorbell, a sweep): nothing to do
+            tracker, received_at = delivery.tracker, delivery.received_at
+            apply_parsed(rt, session, parse_delivery(rt, delivery), delivery.id)
+            delivery.status, delivery.processed_at = PROCESSED, datetime.now(UTC)
+            delivery.last_error, delivery.next_attempt_at = None, None
+    except PayloadError as exc:
+        return _record_failure(rt, delivery_pk, f"unparseable body: {exc.message}", permanent=True)
+    except Exception as exc:
+        log.exception("delivery %s failed", delivery_pk)
+        return _record_failure(rt, delivery_pk, f"{type(exc).__name__}: {exc}", permanent=False)
+    rt.metrics.processed(tracker, "processed", (datetime.now(UTC) - received_at).total_seconds())
+    log.debug("delivery %s processed in %.1f ms", delivery_pk, (time.perf_counter() - started) * 1000)
+    return None
+
+
+def backoff_seconds(rt, attempts: int) -> float:
+    return min(rt.settings.retry_base_seconds * 2 ** (attempts - 1), 3600.0)
+
+
+def _record_failure(rt, delivery_pk: int, error: str, permanent: bool) -> float | None:
+    with unit_of_work(rt.sessions) as session:
+        delivery = session.get(Delivery, delivery_pk, with_for_update=True)
+        if delivery is None or delivery.status != RECEIVED:
+            return None
+        delivery.attempts += 1
+        delivery.last_error = error[:2000]
+        if permanent or delivery.attempts >= rt.settings.max_attempts:
+            delivery.status, delivery.next_attempt_at = FAILED, None
+            log.error("delivery %s (%s %s) failed for good after %d attempt(s): %s", delivery_pk,
+                      delivery.tracker, delivery.event, delivery.attempts, error)
+            rt.metrics.processed(delivery.tracker, "failed", None)
+            return None
+        delay = backoff_seconds(rt, delivery.attempts)
+        delivery.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
+        log.warning("delivery %s attempt %d failed, retry in %.0f s: %s", delivery_pk,
+                    delivery.attempts, delay, error)
+        return delay
+
+
+def stuck_deliveries(rt, now: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Stored but unprocessed deliveries the queue seems to have lost (older than the sweep age)."""
+    now = now or datetime.now(UTC)
+    cutoff = now - timedelta(seconds=rt.settings.sweep_after_seconds)
+    with rt.sessions() as session:
+        query = (select(Delivery.id).where(Delivery.status == RECEIVED, Delivery.received_at <= cutoff)
+                 .where((Delivery.next_attempt_at.is_(None)) | (Delivery.next_attempt_at <= cutoff))
+                 .order_by(Delivery.id).limit(limit))
+        return list(session.scalars(query))
+
+
+def count_waiting(rt) -> dict[str, int]:
+    with rt.sessions() as session:
+        rows = session.execute(select(Delivery.tracker, func.count()).where(Delivery.status == RECEIVED)
+                               .group_by(Delivery.tracker))
+        return {tracker: count for tracker, count in rows}

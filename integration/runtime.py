@@ -1,0 +1,56 @@
+"""Everything a request, a task or a CLI command needs, built once from the settings and passed on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from huey import Huey
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from webhooks.github import GithubOptions
+from webhooks.inbox import Inbox
+from webhooks.jira import JiraOptions
+
+from .config import Settings
+from .db import make_engine, make_sessionmaker
+from .metrics import Metrics
+from .queue import Doorbell, make_huey
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    huey: Huey
+    inbox: Inbox
+    metrics: Metrics
+    github_options: GithubOptions
+    jira_options: JiraOptions
+    doorbell: Doorbell = None  # set once the tasks exist
+    tasks: object = None
+    after_apply: list = field(default_factory=list)
+
+    def close(self) -> None:
+        self.doorbell.flush(timeout=2)
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    from .processing import count_waiting
+    from .tasks import register_tasks
+
+    engine = make_engine(settings.database_url)
+    rt = Runtime(
+        settings=settings, engine=engine, sessions=make_sessionmaker(engine),
+        huey=make_huey(settings.effective_queue_url), inbox=Inbox(engine), metrics=None,
+        github_options=GithubOptions(points_label_pattern=settings.github_points_label_pattern),
+        jira_options=JiraOptions(dropped_resolutions=settings.jira_dropped_resolutions,
+                                 epic_link_field=settings.jira_epic_link_field,
+                                 story_points_fields=settings.jira_story_points_fields),
+    )
+    rt.metrics = Metrics(lambda: count_waiting(rt))
+    rt.tasks = register_tasks(rt.huey, rt)
+    rt.doorbell = Doorbell(rt.tasks.process_deliveries)
+    return rt

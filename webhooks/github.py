@@ -1,0 +1,410 @@
+"""GitHub webhook bodies -> tracker-neutral events. Pure: no I/O, no logging.
+
+`parse(event, payload)` looks a handler up in `_HANDLERS`, first by (X-GitHub-Event, action), then by
+event alone; each handler returns the events of one delivery.
+
+Choices not dictated by GitHub's documentation:
+- An `issues` or `issue_comment` body whose issue is a pull request (`issue.pull_request` present,
+  as in the octokit `milestoned`/`demilestoned` examples) yields no events: pull requests are not
+  work items.
+- Issue key: the repository is `repository.full_name`, else the issue's `repository_url`. For
+  `sub_issues` the issues may live in other repositories than the delivery's, so there each
+  issue's own `repository_url` comes first, then `sub_issue_repo` / `parent_issue_repo`.
+- `state` absent (octokit `pinned`/`unpinned` examples): closed when `closed_at` is set, else open.
+  Closed with `not_planned`/`duplicate` is dropped; any other reason (or none) is done.
+- The estimate is the first label matching `points_label_pattern`.
+- `edited`: Event.changes = the changed field names. `opened` after a transfer (it carries
+  `changes.old_issue`): Event.changes = ("transferred_from:<old key>",).
+- `installation`: `repositories` is reported as added, or as removed for `deleted`.
+- `sub_issues`: `sub_issues_summary` is never read (it can be stale); linked/unlinked items have
+  parent_known=True, the parent snapshot parent_known=False (the body says nothing of its parent).
+- Unknown events and unused actions give Parsed(events=()); they never raise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from types import MappingProxyType
+from urllib.parse import urlsplit
+
+from .errors import PayloadError
+from .events import (
+    DONE,
+    DROPPED,
+    OPEN,
+    Comment,
+    Event,
+    InstallationEvent,
+    MilestoneEvent,
+    Parsed,
+    Person,
+    WorkItemSnapshot,
+)
+
+TRACKER = "github"
+
+SUB_ISSUE_ACTIONS = frozenset({"sub_issue_added", "sub_issue_removed", "parent_issue_added",
+                               "parent_issue_removed"})
+COMMENT_KINDS = MappingProxyType({"created": "commented", "edited": "comment_edited",
+                                  "deleted": "comment_deleted"})
+
+# event -> the actions used, or None for every action
+USED_EVENTS: Mapping[str, frozenset[str] | None] = MappingProxyType({
+    "issues": None, "sub_issues": SUB_ISSUE_ACTIONS, "issue_comment": frozenset(COMMENT_KINDS),
+    "milestone": None, "installation": None, "installation_repositories": None, "ping": None,
+})
+
+# Deliberately not used (an app or hook may still be subscribed to them).
+IGNORED_EVENTS = frozenset({
+    "label", "repository", "issue_dependencies", "push", "pull_request", "pull_request_review",
+    "pull_request_review_comment", "pull_request_review_thread", "commit_comment", "star", "watch",
+    "fork", "create", "delete", "check_run", "check_suite", "status", "workflow_run", "workflow_job",
+    "workflow_dispatch", "release", "member", "membership", "team", "team_add", "organization",
+    "public", "project", "project_card", "project_column", "projects_v2", "projects_v2_item",
+    "discussion", "discussion_comment", "deployment", "deployment_status", "gollum", "page_build",
+    "repository_dispatch", "github_app_authorization", "installation_target", "meta", "merge_group",
+    "code_scanning_alert", "dependabot_alert", "secret_scanning_alert", "security_advisory",
+})
+
+_DROPPED_REASONS = frozenset({"not_planned", "duplicate"})
+
+
+def is_used(event: str, action: str | None) -> bool:
+    """Whether okrbot acts on this (X-GitHub-Event, action). Unknown events are not used."""
+    if event not in USED_EVENTS:
+        return False
+    actions = USED_EVENTS[event]
+    return actions is None or action in actions
+
+
+@dataclass(frozen=True)
+class GithubOptions:
+    # regex on label names, case-insensitive; group 1 is the estimate
+    points_label_pattern: str = r"^(?:points|size):\s*(\d+(?:\.\d+)?)$"
+
+    def __post_init__(self) -> None:
+        if re.compile(self.points_label_pattern).groups < 1:
+            raise ValueError("points_label_pattern needs a capturing group for the number")
+
+
+DEFAULT_OPTIONS = GithubOptions()
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    event: str
+    action: str | None
+    payload: dict
+    options: GithubOptions
+
+
+def parse(event: str, payload: dict, options: GithubOptions = DEFAULT_OPTIONS) -> Parsed:
+    """What one GitHub delivery means. Raises PayloadError when a used event is structurally unusable."""
+    if not isinstance(payload, dict):
+        raise PayloadError("GitHub body is not a JSON object")
+    action = payload.get("action")
+    if action is not None and not isinstance(action, str):
+        raise PayloadError("`action` is not a string")
+    if event in USED_EVENTS and event != "ping" and action is None:
+        raise PayloadError(f"{event} event without `action`")
+    handler = _HANDLERS.get((event, action)) or _HANDLERS.get(event)
+    events: tuple = ()
+    if handler is not None and is_used(event, action):
+        events = handler(_Delivery(event, action, payload, options))
+    return Parsed(TRACKER, event, action, events, installation_id=_installation_id_of(payload))
+
+
+# --- handlers -------------------------------------------------------------------------------
+
+
+def _issue_item(d: _Delivery) -> WorkItemSnapshot | None:
+    """The snapshot of `payload.issue`, or None when it is a pull request."""
+    issue = _obj(d.payload, "issue", f"{d.event}.{d.action}")
+    if issue.get("pull_request") is not None:
+        return None
+    return _snapshot(issue, _delivery_repo(d.payload, issue), d.options)
+
+
+def _on_issue(d: _Delivery) -> tuple[Event, ...]:
+    item = _issue_item(d)
+    if item is None:
+        return ()
+    removed = item.key if d.action == "deleted" else None
+    return (Event(TRACKER, d.action, item, actor=_actor(d.payload), removed_key=removed,
+                  changes=_issue_changes(d.payload)),)
+
+
+def _on_transferred(d: _Delivery) -> tuple[Event, ...]:
+    item = _issue_item(d)
+    if item is None:
+        return ()
+    changes = _obj(d.payload, "changes", "issues.transferred")
+    new_issue = _obj(changes, "new_issue", "issues.transferred changes")
+    new_repo = _first(_full_name(changes.get("new_repository")),
+                      _repo_from_url(new_issue.get("repository_url")),
+                      what="issues.transferred changes.new_repository")
+    new_key = _key(new_repo, _need_int(new_issue, "number", "changes.new_issue"))
+    return (Event(TRACKER, "transferred", item, actor=_actor(d.payload), removed_key=item.key,
+                  new_key=new_key),)
+
+
+def _on_sub_issues(d: _Delivery, linked: bool) -> tuple[Event, ...]:
+    p = d.payload
+    sub = _obj(p, "sub_issue", f"sub_issues.{d.action}")
+    parent_issue = _obj(p, "parent_issue", f"sub_issues.{d.action}")
+    # sub_issue_*: delivered to the parent's repository; parent_issue_*: to the sub-issue's.
+    from_parent_side = d.action.startswith("sub_issue_")
+    here = p.get("repository")
+    sub_repo = _linked_repo(sub, p.get("sub_issue_repo"), None if from_parent_side else here, "sub_issue")
+    parent_repo = _linked_repo(parent_issue, p.get("parent_issue_repo"), here if from_parent_side else None,
+                               "parent_issue")
+    parent = _snapshot(parent_issue, parent_repo, d.options)
+    parent_id = _id_text(p.get("parent_issue_id")) or parent.id
+    item = _snapshot(sub, sub_repo, d.options, parent_key=parent.key if linked else None,
+                     parent_id=parent_id if linked else None, parent_known=True)
+    return (Event(TRACKER, "linked" if linked else "unlinked", item, actor=_actor(p), parent=parent),)
+
+
+def _on_comment(d: _Delivery) -> tuple[Event, ...]:
+    item = _issue_item(d)
+    if item is None:
+        return ()
+    comment = _comment(_obj(d.payload, "comment", f"issue_comment.{d.action}"))
+    return (Event(TRACKER, COMMENT_KINDS[d.action], item, actor=_actor(d.payload), comment=comment),)
+
+
+def _on_milestone(d: _Delivery) -> tuple[MilestoneEvent, ...]:
+    milestone = _obj(d.payload, "milestone", f"milestone.{d.action}")
+    repo = _first(_full_name(d.payload.get("repository")), _repo_from_url(milestone.get("url")),
+                  what="milestone repository")
+    number = _need_int(milestone, "number", "milestone")
+    state = milestone.get("state") if milestone.get("state") in ("open", "closed") else "open"
+    return (MilestoneEvent(d.action, f"{repo}/{number}", _text(milestone.get("title")) or "", state),)
+
+
+def _on_installation(d: _Delivery) -> tuple[InstallationEvent, ...]:
+    installation = _obj(d.payload, "installation", f"installation.{d.action}")
+    repos = _repo_names(d.payload.get("repositories"))
+    removed = d.action == "deleted"
+    return (InstallationEvent(d.action, _need_int(installation, "id", "installation"), _account(installation),
+                              repositories_added=() if removed else repos,
+                              repositories_removed=repos if removed else ()),)
+
+
+def _on_installation_repositories(d: _Delivery) -> tuple[InstallationEvent, ...]:
+    installation = _obj(d.payload, "installation", f"installation_repositories.{d.action}")
+    return (InstallationEvent(d.action, _need_int(installation, "id", "installation"), _account(installation),
+                              repositories_added=_repo_names(d.payload.get("repositories_added")),
+                              repositories_removed=_repo_names(d.payload.get("repositories_removed"))),)
+
+
+_Handler = Callable[[_Delivery], tuple]
+_HANDLERS: Mapping[tuple[str, str] | str, _Handler] = MappingProxyType({
+    ("issues", "transferred"): _on_transferred,
+    "issues": _on_issue,
+    ("sub_issues", "sub_issue_added"): partial(_on_sub_issues, linked=True),
+    ("sub_issues", "parent_issue_added"): partial(_on_sub_issues, linked=True),
+    ("sub_issues", "sub_issue_removed"): partial(_on_sub_issues, linked=False),
+    ("sub_issues", "parent_issue_removed"): partial(_on_sub_issues, linked=False),
+    "issue_comment": _on_comment,
+    "milestone": _on_milestone,
+    "installation": _on_installation,
+    "installation_repositories": _on_installation_repositories,
+    "ping": lambda d: (),
+})
+
+
+# --- snapshots ------------------------------------------------------------------------------
+
+
+def _snapshot(issue: dict, repo: str, options: GithubOptions, *, parent_key: str | None = None,
+              parent_id: str | None = None, parent_known: bool = False) -> WorkItemSnapshot:
+    labels = _labels(issue)
+    title, url, reason = (_text(issue.get(name)) for name in ("title", "html_url", "state_reason"))
+    return WorkItemSnapshot(
+        key=_key(repo, _need_int(issue, "number", "issue")), tracker=TRACKER, id=_required_id(issue),
+        title=title or "", url=url, state=_state(issue), state_reason=reason,
+        assignees=_assignees(issue), labels=labels,
+        updated_at=_timestamp(issue.get("updated_at"), "issue.updated_at"), container=repo,
+        parent_key=parent_key, parent_id=parent_id, milestone=_milestone_ref(issue, repo),
+        issue_type=_issue_type(issue), estimate=_estimate(labels, options), parent_known=parent_known,
+    )
+
+
+def _state(issue: dict) -> str:
+    state = issue.get("state")
+    closed = state == "closed" or (state is None and issue.get("closed_at") is not None)
+    if not closed:
+        return OPEN
+    return DROPPED if issue.get("state_reason") in _DROPPED_REASONS else DONE
+
+
+def _assignees(issue: dict) -> tuple[Person, ...]:
+    people = issue.get("assignees")
+    if people is None:
+        people = [issue.get("assignee")]
+    if not isinstance(people, list):
+        return ()
+    return tuple(person for person in map(_person, people) if person is not None)
+
+
+def _labels(issue: dict) -> tuple[str, ...]:
+    labels = issue.get("labels")
+    if not isinstance(labels, list):
+        return ()
+    names = (label.get("name") if isinstance(label, dict) else label for label in labels)
+    return tuple(name for name in names if isinstance(name, str))
+
+
+def _estimate(labels: tuple[str, ...], options: GithubOptions) -> float | None:
+    for name in labels:
+        match = re.search(options.points_label_pattern, name.strip(), re.IGNORECASE)
+        if match:
+            return float(match.group(1))
+    return None
+
+
+def _milestone_ref(issue: dict, repo: str) -> str | None:
+    milestone = issue.get("milestone")
+    number = _int(milestone.get("number")) if isinstance(milestone, dict) else None
+    return None if number is None else f"{repo}/{number}"
+
+
+def _issue_type(issue: dict) -> str | None:
+    issue_type = issue.get("type")
+    return _text(issue_type.get("name")) if isinstance(issue_type, dict) else None
+
+
+def _issue_changes(payload: dict) -> tuple[str, ...]:
+    changes = payload.get("changes")
+    if not isinstance(changes, dict):
+        return ()
+    old_issue = changes.get("old_issue")
+    if not isinstance(old_issue, dict):
+        return tuple(sorted(changes))  # edited: title, body, ...
+    old_repo = _full_name(changes.get("old_repository")) or _repo_from_url(old_issue.get("repository_url"))
+    number = _int(old_issue.get("number"))
+    if old_repo is None or number is None:
+        return ()
+    return (f"transferred_from:{_key(old_repo, number)}",)
+
+
+def _comment(comment: dict) -> Comment:
+    user = comment.get("user")
+    return Comment(id=_required_id(comment, "comment"), author=_person(user),
+                   body=_text(comment.get("body")) or "",
+                   is_bot=isinstance(user, dict) and user.get("type") == "Bot")
+
+
+# --- small helpers --------------------------------------------------------------------------
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _obj(parent: dict, name: str, where: str) -> dict:
+    value = parent.get(name)
+    if not isinstance(value, dict):
+        raise PayloadError(f"{where}: missing `{name}` object")
+    return value
+
+
+def _key(repo: str, number: int) -> str:
+    return f"github:{repo}#{number}"
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _need_int(obj: dict, name: str, where: str) -> int:
+    value = _int(obj.get(name))
+    if value is None:
+        raise PayloadError(f"{where} without `{name}`")
+    return value
+
+
+def _id_text(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
+        return None
+    return str(value)
+
+
+def _required_id(obj: dict, where: str = "issue") -> str:
+    value = _id_text(obj.get("id"))
+    if value is None:
+        raise PayloadError(f"{where} without `id`")
+    return value
+
+
+def _timestamp(value: object, where: str) -> datetime:
+    if not isinstance(value, str):
+        raise PayloadError(f"{where} missing")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise PayloadError(f"{where} is not an ISO-8601 time: {value[:40]!r}") from exc
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _person(user: object) -> Person | None:
+    login = user.get("login") if isinstance(user, dict) else None
+    return Person(login) if isinstance(login, str) and login else None
+
+
+def _actor(payload: dict) -> Person | None:
+    return _person(payload.get("sender"))
+
+
+def _full_name(repo: object) -> str | None:
+    name = repo.get("full_name") if isinstance(repo, dict) else None
+    return name if isinstance(name, str) and "/" in name else None
+
+
+def _repo_from_url(url: object) -> str | None:
+    """`owner/repo` from an API URL like https://api.github.com/repos/<owner>/<repo>[/...] (GHES too)."""
+    if not isinstance(url, str):
+        return None
+    parts = [part for part in urlsplit(url).path.split("/") if part]
+    if "repos" not in parts:
+        return None
+    at = parts.index("repos")
+    return f"{parts[at + 1]}/{parts[at + 2]}" if len(parts) >= at + 3 else None
+
+
+def _first(*candidates: str | None, what: str) -> str:
+    for candidate in candidates:
+        if candidate:
+            return candidate
+    raise PayloadError(f"cannot tell {what}: no `full_name` nor `repository_url`")
+
+
+def _delivery_repo(payload: dict, issue: dict) -> str:
+    return _first(_full_name(payload.get("repository")), _repo_from_url(issue.get("repository_url")),
+                  _full_name(issue.get("repository")), what="the issue's repository")
+
+
+def _linked_repo(issue: dict, side_repo: object, delivery_repo: object, what: str) -> str:
+    return _first(_repo_from_url(issue.get("repository_url")), _full_name(issue.get("repository")),
+                  _full_name(side_repo), _full_name(delivery_repo), what=f"the repository of {what}")
+
+
+def _repo_names(repos: object) -> tuple[str, ...]:
+    if not isinstance(repos, list):
+        return ()
+    return tuple(name for name in map(_full_name, repos) if name is not None)
+
+
+def _installation_id_of(payload: dict) -> int | None:
+    installation = payload.get("installation")
+    return _int(installation.get("id")) if isinstance(installation, dict) else None
+
+
+def _account(installation: dict) -> str | None:
+    person = _person(installation.get("account"))
+    return person.login if person else None
