@@ -39,6 +39,9 @@ run_okrbot() {  # $1 = sqlite|pg ; prints the RESULT line with the stored/acknow
   PORT=$port bash -c "$(sed -n 's/^web: //p' Procfile)" >"$log" 2>&1 &
   local pid=$!
   for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
+  # one worker answering is not all of them: wrk's keep-alive connections would all stick to the
+  # first worker up, and the run would measure one process instead of the Procfile's
+  sleep 2
   local result
   result=$("$bench/load.sh" "http://127.0.0.1:$port/webhooks/github" "$body" bench-secret issues "$conns" "$secs")
   kill -TERM $pid; wait $pid 2>/dev/null || true

@@ -17,7 +17,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8,
+    # No pool_pre_ping: a ping per checkout is a round trip per delivery on the receiver's hot path.
+    # Stale connections are recycled, and the inbox retries once on a disconnect (webhooks.inbox).
+    return create_engine(url, pool_recycle=300, pool_size=8, max_overflow=8,
                          connect_args={"connect_timeout": 5})
 
 

@@ -42,7 +42,7 @@ class Doorbell:
     The sender thread starts lazily, in the process that rings (gunicorn forks workers after import).
     """
 
-    def __init__(self, send: Callable[[list[int]], None], window: float = 0.005):
+    def __init__(self, send: Callable[[list[int]], None], window: float = 0.05):
         self._send = send
         self._window = window
         self._cond = threading.Condition()

@@ -34,6 +34,7 @@ class Runtime:
 
     def close(self) -> None:
         self.doorbell.flush(timeout=2)
+        self.inbox.close()
         self.engine.dispose()
 
 

@@ -1,23 +1,19 @@
 """GitHub webhook bodies -> tracker-neutral events. Pure: no I/O, no logging.
 
-`parse(event, payload)` looks a handler up in `_HANDLERS`, first by (X-GitHub-Event, action), then by
-event alone; each handler returns the events of one delivery.
+`parse(event, payload)` looks a handler up in `_HANDLERS`, by (X-GitHub-Event, action), then by event.
 
 Choices not dictated by GitHub's documentation:
-- An `issues` or `issue_comment` body whose issue is a pull request (`issue.pull_request` present,
-  as in the octokit `milestoned`/`demilestoned` examples) yields no events: pull requests are not
-  work items.
-- Issue key: the repository is `repository.full_name`, else the issue's `repository_url`. For
-  `sub_issues` the issues may live in other repositories than the delivery's, so there each
-  issue's own `repository_url` comes first, then `sub_issue_repo` / `parent_issue_repo`.
-- `state` absent (octokit `pinned`/`unpinned` examples): closed when `closed_at` is set, else open.
-  Closed with `not_planned`/`duplicate` is dropped; any other reason (or none) is done.
-- The estimate is the first label matching `points_label_pattern`.
-- `edited`: Event.changes = the changed field names. `opened` after a transfer (it carries
-  `changes.old_issue`): Event.changes = ("transferred_from:<old key>",).
-- `installation`: `repositories` is reported as added, or as removed for `deleted`.
-- `sub_issues`: `sub_issues_summary` is never read (it can be stale); linked/unlinked items have
-  parent_known=True, the parent snapshot parent_known=False (the body says nothing of its parent).
+- `issues`/`issue_comment` about a pull request (`issue.pull_request` present, as in the octokit
+  `milestoned` examples) yield no events: pull requests are not work items.
+- Repository of a key: `repository.full_name`, else `issue.repository_url`; for `sub_issues` (the two
+  issues may live elsewhere) each issue's own `repository_url` first, then `sub_issue_repo` etc.
+- `state` absent (octokit `pinned`): closed iff `closed_at` is set. Closed with `not_planned` or
+  `duplicate` is dropped, with any other reason or none done. Estimate: the first matching label.
+- Event.changes: `edited` -> the changed field names; `opened` after a transfer (it carries
+  `changes.old_issue`) -> ("transferred_from:<old key>",).
+- `installation`: `repositories` are reported as added (as removed for `deleted`).
+- `sub_issues`: `sub_issues_summary` is never read (it can be stale); the item has parent_known=True,
+  the parent snapshot parent_known=False (the body says nothing of the parent's own parent).
 - Unknown events and unused actions give Parsed(events=()); they never raise.
 """
 

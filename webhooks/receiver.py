@@ -8,19 +8,19 @@ The receiver only verifies, stores and answers (octokit/webhooks' fixed outcomes
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy.exc import SQLAlchemyError
+from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import github, jira
 from .decode import check_content_type, decode_body
 from .errors import PayloadError, SignatureError, TooLargeError, WebhookError
-from .inbox import IncomingDelivery
+from .inbox import InboxUnavailable, IncomingDelivery
 from .signatures import verify
 
 log = logging.getLogger("okrbot.webhooks")
@@ -42,8 +42,18 @@ class Outcome:
     delivery_id: str = "-"
 
 
-def _runtime():
-    return current_app.extensions["okrbot"]
+def _wsgi_key(name: str) -> str:
+    key = name.upper().replace("-", "_")
+    return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key
+
+
+# Header lookups straight from the WSGI environ: this is the hot path, and a case-insensitive
+# Headers lookup per name costs more than the rest of the request's own work.
+_KEPT = tuple((name, _wsgi_key(name)) for name in KEPT_HEADERS)
+
+
+def _header(environ: dict, name: str) -> str:
+    return environ.get(_wsgi_key(name), "").strip()
 
 
 def _read_body(limit: int) -> bytes:
@@ -55,43 +65,36 @@ def _read_body(limit: int) -> bytes:
         raise TooLargeError(f"body exceeds the limit of {limit} bytes") from None
 
 
-def _verify(tracker: str, body: bytes, header_name: str, secrets: tuple[str, ...]) -> None:
-    rt = _runtime()
+def _verify(rt, environ: dict, tracker: str, body: bytes, header_name: str, secrets: tuple[str, ...]) -> None:
     if not secrets:
         if rt.settings.insecure_accept_unsigned:
             return
         raise SignatureError(f"no webhook secret configured for {tracker}: set "
                              f"OKRBOT_{tracker.upper()}_WEBHOOK_SECRET; every delivery is refused")
-    verify(body, header_name, request.headers.get(header_name), secrets)
+    verify(body, header_name, _header(environ, header_name), secrets)
 
 
-def _kept_headers() -> dict:
-    return {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
-
-
-def _store(tracker: str, delivery_id: str, event: str, action: str | None, body: bytes) -> Outcome:
-    rt = _runtime()
-    incoming = IncomingDelivery(tracker, delivery_id, event, action, _kept_headers(), body,
-                                datetime.now(UTC))
+def _store(rt, environ: dict, tracker: str, delivery_id: str, event: str, action: str | None,
+           body: bytes) -> Outcome:
+    kept = {name: environ[key] for name, key in _KEPT if key in environ}
+    incoming = IncomingDelivery(tracker, delivery_id, event, action, kept, body, datetime.now(UTC))
     try:
         stored = rt.inbox.store(incoming)
-    except SQLAlchemyError as exc:
-        log.error("database unavailable, delivery %s refused with 503: %s", delivery_id,
-                  type(exc).__name__)
-        return Outcome(503, "unavailable", {"error": "database unavailable, retry later"})
+    except InboxUnavailable as exc:
+        log.error("database unavailable, delivery %s refused with 503: %s", delivery_id, exc)
+        return Outcome(503, "unavailable", {"error": "database unavailable, retry later"}, event, action, delivery_id)
     if stored is None:
-        return Outcome(200, "duplicate", {"status": "duplicate"})
+        return Outcome(200, "duplicate", {"status": "duplicate"}, event, action, delivery_id)
     rt.doorbell.ring(stored)
-    return Outcome(202, "accepted", {"status": "accepted", "delivery": delivery_id})
+    return Outcome(202, "accepted", {"status": "accepted", "delivery": delivery_id}, event, action, delivery_id)
 
 
-def _github() -> Outcome:
-    rt = _runtime()
-    kind = check_content_type(request.headers.get("Content-Type"), allow_form=True)
+def _github(rt, environ: dict) -> Outcome:
+    kind = check_content_type(environ.get("CONTENT_TYPE"), allow_form=True)
     body = _read_body(rt.settings.max_body_bytes)
-    _verify("github", body, "X-Hub-Signature-256", rt.settings.github_webhook_secrets)
-    event = request.headers.get("X-GitHub-Event", "").strip()
-    delivery_id = request.headers.get("X-GitHub-Delivery", "").strip()
+    _verify(rt, environ, "github", body, "X-Hub-Signature-256", rt.settings.github_webhook_secrets)
+    event = _header(environ, "X-GitHub-Event")
+    delivery_id = _header(environ, "X-GitHub-Delivery")
     if not event:
         raise PayloadError("missing X-GitHub-Event header")
     if not delivery_id:
@@ -102,49 +105,44 @@ def _github() -> Outcome:
         return Outcome(200, "ping", {"status": "pong", "zen": payload.get("zen")}, event, action, delivery_id)
     if not github.is_used(event, action):
         return Outcome(204, "ignored", None, event, action, delivery_id)
-    outcome = _store("github", delivery_id, event, action, body)
-    outcome.event, outcome.action, outcome.delivery_id = event, action, delivery_id
-    return outcome
+    return _store(rt, environ, "github", delivery_id, event, action, body)
 
 
-def _jira() -> Outcome:
-    rt = _runtime()
-    check_content_type(request.headers.get("Content-Type"), allow_form=False)
+def _jira(rt, environ: dict) -> Outcome:
+    check_content_type(environ.get("CONTENT_TYPE"), allow_form=False)
     body = _read_body(rt.settings.max_body_bytes)
-    _verify("jira", body, "X-Hub-Signature", rt.settings.jira_webhook_secrets)
+    _verify(rt, environ, "jira", body, "X-Hub-Signature", rt.settings.jira_webhook_secrets)
     payload = decode_body(body, "application/json")
     event = payload.get("webhookEvent")
     if not isinstance(event, str) or not event:
         raise PayloadError("body has no webhookEvent")
     # Jira Server/Data Center sends no identifier; the body itself then identifies the delivery.
-    delivery_id = (request.headers.get("X-Atlassian-Webhook-Identifier", "").strip()
+    delivery_id = (_header(environ, "X-Atlassian-Webhook-Identifier")
                    or "sha256:" + hashlib.sha256(body).hexdigest())
-    action = payload.get("issue_event_type_name") if isinstance(payload.get("issue_event_type_name"), str) else None
+    action = payload.get("issue_event_type_name")
+    action = action if isinstance(action, str) else None
     if not jira.is_used(event):
         return Outcome(204, "ignored", None, event, action, delivery_id)
-    outcome = _store("jira", delivery_id, event, action, body)
-    outcome.event, outcome.action, outcome.delivery_id = event, action, delivery_id
-    return outcome
+    return _store(rt, environ, "jira", delivery_id, event, action, body)
 
 
 def _answer(tracker: str, handler) -> Response:
     started = time.perf_counter()
+    rt = current_app.extensions["okrbot"]
     try:
-        outcome = handler()
+        outcome = handler(rt, request.environ)
     except WebhookError as exc:
         outcome = Outcome(exc.status, type(exc).__name__, {"error": exc.message})
         if isinstance(exc, SignatureError):
             log.warning("%s delivery refused: %s", tracker, exc.message)
     ms = (time.perf_counter() - started) * 1000
-    _runtime().metrics.delivery(tracker, outcome.event, outcome.name)
+    rt.metrics.delivery(tracker, outcome.event, outcome.name)
     log.info("delivery id=%s tracker=%s event=%s action=%s outcome=%s status=%d ms=%.1f",
              outcome.delivery_id, tracker, outcome.event, outcome.action or "-", outcome.name,
              outcome.status, ms)
     if outcome.body is None:
         return Response(status=outcome.status)
-    response = jsonify(outcome.body)
-    response.status_code = outcome.status
-    return response
+    return Response(json.dumps(outcome.body), status=outcome.status, mimetype="application/json")
 
 
 github_blueprint = Blueprint("github_webhooks", __name__)

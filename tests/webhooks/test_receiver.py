@@ -21,7 +21,8 @@ from tests.conftest import (
 )
 
 USED_GITHUB = ("issues", "issue_comment", "milestone", "installation", "installation_repositories")
-GITHUB_FILES = sorted(str(p.relative_to(FIXTURES)) for e in USED_GITHUB for p in (FIXTURES / "github" / e).glob("*.json"))
+GITHUB_FILES = sorted(str(p.relative_to(FIXTURES))
+                      for e in USED_GITHUB for p in (FIXTURES / "github" / e).glob("*.json"))
 JIRA_FILES = sorted(str(p.relative_to(FIXTURES)) for p in (FIXTURES / "jira").glob("*/*.json"))
 IGNORED_GITHUB = sorted(str(p.relative_to(FIXTURES)) for e in ("label", "repository", "issue_dependencies")
                         for p in (FIXTURES / "github" / e).glob("*.json"))
