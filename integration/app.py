@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from webhooks.receiver import github_blueprint, jira_blueprint
 
+from .api import api
 from .config import Settings, load_settings, settings_from_mapping
 from .db import ping
 from .logs import configure_logging
@@ -31,6 +32,7 @@ def create_app(config: dict | Settings | None = None, runtime: Runtime | None = 
     app.extensions["okrbot"] = rt
     app.register_blueprint(github_blueprint)
     app.register_blueprint(jira_blueprint)
+    app.register_blueprint(api)
     _register_probes(app, rt)
     announce(settings)
     return app

@@ -21,12 +21,17 @@ log = logging.getLogger("okrbot.cli")
 
 
 def _runtime() -> Runtime:
+    from mappings.okrs_file import MappingFileError
+
     try:
         settings = load_settings()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     configure_logging(settings.log_level)
-    return build_runtime(settings)
+    try:
+        return build_runtime(settings)
+    except MappingFileError as exc:  # a bad okrs.yml stops the start, saying where and why
+        raise click.ClickException(f"okrs.yml is invalid:\n{exc}") from None
 
 
 def with_runtime(fn):
@@ -127,11 +132,53 @@ def deliveries(rt: Runtime, failed: bool, limit: int) -> None:
     if not rows:
         click.echo("no failed deliveries" if failed else "no deliveries")
         return
-    click.echo(f"{'ID':>6}  {'RECEIVED (UTC)':19}  {'TRACKER':7}  {'EVENT':28}  {'STATUS':9}  TRIES  ERROR")
+    click.echo(f"{'ID':>6}  {'RECEIVED (UTC)':19}  {'TRACKER':7}  {'EVENT':34}  {'STATUS':9}  TRIES  ERROR")
     for d in rows:
         event = d.event + (f".{d.action}" if d.action else "")
-        click.echo(f"{d.id:>6}  {d.received_at:%Y-%m-%d %H:%M:%S}  {d.tracker:7}  {event[:28]:28}  "
+        click.echo(f"{d.id:>6}  {d.received_at:%Y-%m-%d %H:%M:%S}  {d.tracker:7}  {event[:34]:34}  "
                    f"{d.status:9}  {d.attempts:>5}  {(d.last_error or '')[:100]}")
+
+
+@main.command()
+@with_runtime
+def recount(rt: Runtime) -> None:
+    """Rebuild every key result's members and counters from the work items; report differences."""
+    from mappings.recount import recount as rebuild
+
+    from .db import unit_of_work
+
+    with unit_of_work(rt.sessions) as session:
+        differences = rebuild(rt.domain.context(session, cause="recount"))
+    for line in differences:
+        click.echo(line)
+    click.echo(f"{len(differences)} difference(s) found and repaired" if differences else
+               "every counter agrees with the work items")
+
+
+@main.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+def check(file: str | None) -> None:
+    """Validate okrs.yml (OKRBOT_MAPPINGS, or ./okrs.yml) and show what each key result resolves to."""
+    from datetime import UTC, datetime
+
+    from mappings.okrs_file import MappingFileError, describe_mapping, load_mapping
+
+    from .domain import configured_trackers, mapping_path
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    path = file or mapping_path(settings)
+    if path is None:
+        raise click.ClickException("no mapping file: pass FILE, set OKRBOT_MAPPINGS, or create ./okrs.yml")
+    try:
+        mapping = load_mapping(path, configured_trackers(settings), datetime.now(UTC).date())
+    except MappingFileError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
+    for line in describe_mapping(mapping):
+        click.echo(line)
 
 
 from .replay import replay  # noqa: E402  (a command of its own module, registered here)

@@ -38,6 +38,13 @@ class Settings:
     jira_story_points_fields: tuple[str, ...] = ()
     github_points_label_pattern: str = r"^(?:points|size):\s*(\d+(?:\.\d+)?)$"
     log_level: str = "INFO"
+    mappings: str | None = None  # path of okrs.yml; default ./okrs.yml when present
+    kr_label: str = "key-result"
+    objective_label: str = "objective"
+    kr_type: str = "Key Result"
+    objective_type: str = "Objective"
+    health_at_risk: float = 10.0  # points below the expected progress still on track
+    health_off_track: float = 25.0  # points below it that are off track
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -99,16 +106,41 @@ _PARSERS = {
     "JIRA_STORY_POINTS_FIELD": ("jira_story_points_fields", lambda n, v: _csv(v)),
     "GITHUB_POINTS_LABEL_PATTERN": ("github_points_label_pattern", lambda n, v: _regex(n, v)),
     "LOG_LEVEL": ("log_level", lambda n, v: _log_level(n, v)),
+    "MAPPINGS": ("mappings", lambda n, v: v.strip() or None),
+    "KR_LABEL": ("kr_label", lambda n, v: _nonempty(n, v)),
+    "OBJECTIVE_LABEL": ("objective_label", lambda n, v: _nonempty(n, v)),
+    "KR_ISSUE_TYPE": ("kr_type", lambda n, v: _nonempty(n, v)),
+    "OBJECTIVE_ISSUE_TYPE": ("objective_type", lambda n, v: _nonempty(n, v)),
+    "HEALTH_AT_RISK": ("health_at_risk", lambda n, v: _points(n, v)),
+    "HEALTH_OFF_TRACK": ("health_off_track", lambda n, v: _points(n, v)),
 }
+
+
+def _nonempty(name: str, value: str) -> str:
+    if not value.strip():
+        raise ConfigError(f"{PREFIX}{name}: must not be empty")
+    return value.strip()
+
+
+def _points(name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name}: expected a number of percentage points, got {value!r}") from None
+    if not 0 <= number <= 100:
+        raise ConfigError(f"{PREFIX}{name}: must be between 0 and 100, got {value}")
+    return number
 
 
 def _regex(name: str, value: str) -> str:
     import re
 
     try:
-        re.compile(value)
+        groups = re.compile(value).groups
     except re.error as exc:
         raise ConfigError(f"{PREFIX}{name}: not a valid regular expression: {exc}") from None
+    if groups < 1:
+        raise ConfigError(f"{PREFIX}{name}: needs a capturing group for the number")
     return value
 
 

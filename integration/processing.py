@@ -14,11 +14,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from mappings.models import FAILED, PROCESSED, RECEIVED, Delivery
+from mappings.keyresults import apply_items
 from mappings.workitems import apply_to_work_items
 from webhooks import github, jira
 from webhooks.decode import decode_body, media_type
 from webhooks.errors import PayloadError
-from webhooks.events import Parsed
+from webhooks.events import Event, Parsed
 
 from .db import unit_of_work
 
@@ -34,10 +35,15 @@ def parse_delivery(rt, delivery: Delivery) -> Parsed:
 
 
 def apply_parsed(rt, session, parsed: Parsed, delivery_pk: int | None) -> None:
+    """Work items first (newest wins), then what the touched items mean for key results."""
+    ctx = rt.domain.context(session, cause=f"delivery:{delivery_pk}" if delivery_pk else "replay")
     for event in parsed.events:
-        if getattr(event, "item", None) is not None or getattr(event, "removed_key", None):
-            apply_to_work_items(session, event, delivery_pk)
-    for hook in rt.after_apply:  # later rooms (key results) subscribe here
+        if not isinstance(event, Event) or (event.item is None and not event.removed_key):
+            continue
+        touched = apply_to_work_items(session, event, delivery_pk)
+        ctx.actor = event.actor.login if event.actor else None
+        apply_items(ctx, touched)
+    for hook in rt.after_apply:  # extension point (tests inject failures here)
         hook(session, parsed, delivery_pk)
 
 

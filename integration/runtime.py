@@ -14,6 +14,7 @@ from webhooks.jira import JiraOptions
 
 from .config import Settings
 from .db import make_engine, make_sessionmaker
+from .domain import Domain
 from .metrics import Metrics
 from .queue import Doorbell, make_huey
 
@@ -28,6 +29,7 @@ class Runtime:
     metrics: Metrics
     github_options: GithubOptions
     jira_options: JiraOptions
+    domain: Domain = None
     doorbell: Doorbell = None  # set once the tasks exist
     tasks: object = None
     after_apply: list = field(default_factory=list)
@@ -42,6 +44,7 @@ def build_runtime(settings: Settings) -> Runtime:
     from .processing import count_waiting
     from .tasks import register_tasks
 
+    domain = Domain(settings)  # a bad okrs.yml stops the start here
     engine = make_engine(settings.database_url)
     rt = Runtime(
         settings=settings, engine=engine, sessions=make_sessionmaker(engine),
@@ -51,6 +54,7 @@ def build_runtime(settings: Settings) -> Runtime:
                                  epic_link_field=settings.jira_epic_link_field,
                                  story_points_fields=settings.jira_story_points_fields),
     )
+    rt.domain = domain
     rt.metrics = Metrics(lambda: count_waiting(rt))
     rt.tasks = register_tasks(rt.huey, rt)
     rt.doorbell = Doorbell(rt.tasks.process_deliveries)

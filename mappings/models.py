@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     Index,
@@ -107,3 +108,80 @@ class WorkItem(Base):
     removed: Mapped[bool] = mapped_column(Boolean, default=False)  # deleted or transferred away
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_delivery_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class Objective(Base):
+    """A qualitative goal for a period: declared in okrs.yml, or an issue labelled `objective`."""
+
+    __tablename__ = "objectives"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))  # "file" | "tracker"
+    anchor_key: Mapped[str | None] = mapped_column(String(300), index=True)
+    anchor_url: Mapped[str | None] = mapped_column(Text)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class KeyResult(Base):
+    """A measurable outcome with one owner; its counters are kept incrementally (see mappings.keyresults)."""
+
+    __tablename__ = "key_results"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    objective_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # "file" | "tracker"
+    anchor_key: Mapped[str | None] = mapped_column(String(300), index=True)
+    anchor_url: Mapped[str | None] = mapped_column(Text)
+    anchor_state: Mapped[str | None] = mapped_column(String(16))
+    anchor_assignees: Mapped[list] = mapped_column(JSON, default=list)
+    owner_override: Mapped[str | None] = mapped_column(String(200))
+    measure: Mapped[str] = mapped_column(String(16), default="count")
+    target: Mapped[float | None] = mapped_column(Float)
+    weight: Mapped[float | None] = mapped_column(Float)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    n_open: Mapped[int] = mapped_column(Integer, default=0)
+    n_done: Mapped[int] = mapped_column(Integer, default=0)
+    n_dropped: Mapped[int] = mapped_column(Integer, default=0)
+    points_open: Mapped[float] = mapped_column(Float, default=0.0)
+    points_done: Mapped[float] = mapped_column(Float, default=0.0)
+    points_dropped: Mapped[float] = mapped_column(Float, default=0.0)
+    n_unestimated: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Membership(Base):
+    """A work item counted toward a key result, with the state it was last counted in."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (Index("ix_memberships_work_item_key", "work_item_key"),)
+
+    kr_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    work_item_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    via: Mapped[str] = mapped_column(String(32))  # why it counts: parent, label, milestone, ...
+    state: Mapped[str] = mapped_column(String(16))
+    points: Mapped[float] = mapped_column(Float)
+    estimated: Mapped[bool] = mapped_column(Boolean)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class KeyResultEvent(Base):
+    """History: every change of progress, owner or membership, with time and cause."""
+
+    __tablename__ = "key_result_history"
+    __table_args__ = (Index("ix_key_result_history_kr_id_at", "kr_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kr_id: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16))  # created, ended, progress, owner, added, removed, state
+    cause: Mapped[str | None] = mapped_column(String(200))  # "delivery:<id>", "mapping", "recount"
+    data: Mapped[dict] = mapped_column(JSON, default=dict)

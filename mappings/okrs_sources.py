@@ -1,0 +1,262 @@
+"""The leaves of okrs.yml: each source of a key result, and each single value (owner, numbers, dates).
+
+`okrs_file` walks the structure (keys, nesting, ids); this module reads one node at a time. okrs.yml is
+walked node by node (`yaml.compose`), not loaded, so that every error can name its line. Nothing here
+raises: a reader returns what it found and a list of problems as (line, reason), and `okrs_file`
+collects them so that one run reports every error in the file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from dataclasses import dataclass
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+
+Problem = tuple[int, str]  # (1-based line, reason)
+
+NULL_TAG = "tag:yaml.org,2002:null"
+STR_TAG = "tag:yaml.org,2002:str"
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+MEASURES = ("count", "points")
+_TEAM_RE = re.compile(r"@[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+TRACKER_OF = {
+    "github_issue": "github", "github_milestone": "github", "github_label": "github",
+    "jira_epic": "jira", "jira_label": "jira",
+}
+SOURCE_KINDS = tuple(TRACKER_OF)
+# A tracker is configured when its webhook secret is set (integration.config); the message says which.
+_TRACKER_SETUP = {"github": ("GitHub", "OKRBOT_GITHUB_WEBHOOK_SECRET"), "jira": ("Jira", "OKRBOT_JIRA_WEBHOOK_SECRET")}
+
+# GitHub owners are letters, digits and '-'; repository names also allow '.' and '_'.
+_REPO = r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+"
+_REPO_RE = re.compile(_REPO)
+_ISSUE_RE = re.compile(rf"({_REPO})#([1-9][0-9]*)")
+_MILESTONE_RE = re.compile(rf"({_REPO})/([1-9][0-9]*)")
+_JIRA_PROJECT_RE = re.compile(r"[A-Z][A-Z0-9_]+")
+_JIRA_KEY_RE = re.compile(r"[A-Z][A-Z0-9_]+-\d+")
+
+_EXPECTED = {
+    "github_issue": "owner/repo#number",
+    "github_milestone": "owner/repo/number",
+    "github_label": "{repo: owner/repo, label: name}",
+    "jira_epic": "a Jira issue key like PROJ-12",
+    "jira_label": "{project: PROJECT, label: name}",
+}
+_MAX_SHOWN = 60  # a pasted blob in an error message hides the reason
+
+
+@dataclass(frozen=True)
+class Source:
+    """One place a key result's work comes from: an anchor issue / epic, or a milestone or label query."""
+
+    kind: str  # one of SOURCE_KINDS
+    tracker: str  # "github" | "jira"
+    repo: str | None = None  # "owner/repo" (github kinds)
+    number: int | None = None  # issue number (github_issue) or milestone number (github_milestone)
+    label: str | None = None  # github_label / jira_label
+    project: str | None = None  # jira_label project key
+    issue_key: str | None = None  # jira_epic, e.g. "PROJ-12"
+    line: int = 0
+
+    def describe(self) -> str:
+        match self.kind:
+            case "github_issue":
+                return f"GitHub issue {self.repo}#{self.number} and its sub-issues"
+            case "github_milestone":
+                return f"GitHub milestone {self.repo}/{self.number}"
+            case "github_label":
+                return f"GitHub issues labelled '{self.label}' in {self.repo}"
+            case "jira_epic":
+                return f"Jira epic {self.issue_key} and its children"
+            case _:
+                return f"Jira issues labelled '{self.label}' in project {self.project}"
+
+    @property
+    def anchor(self) -> str | None:
+        """The work-item key of the item standing for the key result; queries have none."""
+        if self.kind == "github_issue":
+            return f"github:{self.repo}#{self.number}"
+        if self.kind == "jira_epic":
+            return f"jira:*/{self.issue_key}"  # the file does not know the Jira site host
+        return None
+
+
+def source_identity(source: Source) -> tuple:
+    """What makes two sources the same work: GitHub repository and label names ignore case."""
+    github = source.tracker == "github"
+    repo = source.repo.casefold() if source.repo else None
+    label = source.label.casefold() if github and source.label else source.label
+    return (source.kind, repo, source.number, label, source.project, source.issue_key)
+
+
+# --- YAML-node helpers ---------------------------------------------------------------------------
+
+def line_of(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def text_of(node: yaml.Node) -> str | None:
+    """A scalar as written (so `id: 2026` and `owner: 12345` stay text), or None if null, empty or not a scalar."""
+    if not isinstance(node, yaml.ScalarNode) or node.tag == NULL_TAG:
+        return None
+    return node.value.strip() or None
+
+
+def scalar_value(node: yaml.Node) -> object:
+    """A scalar converted the way yaml.safe_load would; None if it cannot be (e.g. 2026-02-30)."""
+    try:
+        return SafeConstructor().construct_object(node)
+    except (ValueError, ConstructorError):
+        return None
+
+
+def shown(node: yaml.Node) -> str:
+    """A value for an error message: scalars as written, collections by what they are."""
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return _scalar_shown(node)
+
+
+def as_written(node: yaml.Node) -> str:
+    """A value for an error message, collections spelled out in flow style."""
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar_shown(node)
+    text = _flow(node)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def _scalar_shown(node: yaml.ScalarNode) -> str:
+    if node.tag == NULL_TAG and not node.value:
+        return "nothing"
+    return f"'{node.value}'" if node.tag == STR_TAG else node.value
+
+
+def _flow(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "{" + ", ".join(f"{_flow(key)}: {_flow(value)}" for key, value in node.value) + "}"
+    if isinstance(node, yaml.SequenceNode):
+        return "[" + ", ".join(_flow(item) for item in node.value) + "]"
+    return node.value
+
+
+# --- single values -------------------------------------------------------------------------------
+
+def is_team_owner(owner: str) -> bool:
+    """A GitHub team ("@org/team") or a Jira group ("group:<name>"): not one person who answers for it."""
+    return owner.startswith("@") or owner.startswith("group:")
+
+
+def read_owner(node: yaml.Node, name: str) -> tuple[str | None, list[Problem]]:
+    text = text_of(node)
+    if text is None:
+        return None, [(line_of(node), f"{name} owner must be one person or team (got {shown(node)})")]
+    if text.startswith("@") and "/" not in text:
+        text = text[1:]  # "@alice" is how people write a GitHub login; the login is "alice"
+    if not text or text == "group:" or (text.startswith("@") and not _TEAM_RE.fullmatch(text)):
+        return None, [(line_of(node), f"{name} owner {as_written(node)} names no one "
+                                      "(expected a login, @org/team or group:<name>)")]
+    return text, []
+
+
+def read_positive(node: yaml.Node, field: str, name: str) -> tuple[float | None, list[Problem]]:
+    # The tag check keeps booleans out: yes/true resolve to bool, which Python counts as an int.
+    number = scalar_value(node) if node.tag in _NUMBER_TAGS else None
+    try:
+        number = float(number) if isinstance(number, int | float) else math.nan
+    except OverflowError:  # an int too large for a float
+        number = math.inf
+    if not math.isfinite(number) or number <= 0:
+        return None, [(line_of(node), f"{name} {field} must be a number > 0 (got {shown(node)})")]
+    return number, []
+
+
+def read_measure(node: yaml.Node, name: str) -> tuple[str, list[Problem]]:
+    text = text_of(node)
+    if text not in MEASURES:
+        return MEASURES[0], [(line_of(node), f"{name} measure must be count or points (got {shown(node)})")]
+    return text, []
+
+
+def read_date(node: yaml.Node, bound: str) -> tuple[datetime.date | None, list[Problem]]:
+    value = scalar_value(node) if node.tag == _TIMESTAMP_TAG else None
+    # A timestamp with a time of day is a datetime (a date subclass); a period is whole days.
+    if type(value) is not datetime.date:
+        return None, [(line_of(node), f"period {bound} must be a date like 2026-10-01 (got {shown(node)})")]
+    return value, []
+
+
+# --- sources -------------------------------------------------------------------------------------
+
+def parse_source(item: yaml.Node, configured_trackers: frozenset[str]) -> tuple[Source | None, list[Problem]]:
+    """One `- kind: value` item of `sources:`; the Source is None when the item is malformed."""
+    line = line_of(item)
+    if not isinstance(item, yaml.MappingNode) or len(item.value) != 1:
+        return None, [(line, f"a source must be one 'kind: value' pair, kind one of {', '.join(SOURCE_KINDS)}"
+                             f" (got {as_written(item)})")]
+    key, value = item.value[0]
+    kind = text_of(key)
+    if kind not in TRACKER_OF:
+        return None, [(line, f"unknown source kind {as_written(key)} (allowed: {', '.join(SOURCE_KINDS)})")]
+    problems = _unconfigured(kind, configured_trackers, line)
+    fields = _FIELDS[kind](value)
+    if fields is None:
+        problems.append((line, f"malformed {kind} {as_written(value)} (expected {_EXPECTED[kind]})"))
+        return None, problems
+    return Source(kind=kind, tracker=TRACKER_OF[kind], line=line, **fields), problems
+
+
+def _unconfigured(kind: str, configured_trackers: frozenset[str], line: int) -> list[Problem]:
+    tracker = TRACKER_OF[kind]
+    if tracker in configured_trackers:
+        return []
+    name, variable = _TRACKER_SETUP[tracker]
+    return [(line, f"{kind} source, but {name} is not configured (set {variable})")]
+
+
+def _github_issue(value: yaml.Node) -> dict | None:
+    match = _ISSUE_RE.fullmatch(text_of(value) or "")
+    return {"repo": match[1], "number": int(match[2])} if match else None
+
+
+def _github_milestone(value: yaml.Node) -> dict | None:
+    match = _MILESTONE_RE.fullmatch(text_of(value) or "")
+    return {"repo": match[1], "number": int(match[2])} if match else None
+
+
+def _github_label(value: yaml.Node) -> dict | None:
+    fields = _exact_fields(value, ("repo", "label"))
+    return fields if fields and _REPO_RE.fullmatch(fields["repo"]) else None
+
+
+def _jira_epic(value: yaml.Node) -> dict | None:
+    key = text_of(value) or ""
+    return {"issue_key": key} if _JIRA_KEY_RE.fullmatch(key) else None
+
+
+def _jira_label(value: yaml.Node) -> dict | None:
+    fields = _exact_fields(value, ("project", "label"))
+    return fields if fields and _JIRA_PROJECT_RE.fullmatch(fields["project"]) else None
+
+
+def _exact_fields(value: yaml.Node, keys: tuple[str, ...]) -> dict[str, str] | None:
+    """The mapping's texts by key if it has exactly these keys, each with a non-empty value."""
+    if not isinstance(value, yaml.MappingNode) or len(value.value) != len(keys):
+        return None
+    fields = {text_of(key): text_of(item) for key, item in value.value}
+    if set(fields) != set(keys) or not all(fields.values()):
+        return None
+    return fields
+
+
+_FIELDS = {
+    "github_issue": _github_issue, "github_milestone": _github_milestone, "github_label": _github_label,
+    "jira_epic": _jira_epic, "jira_label": _jira_label,
+}
