@@ -79,9 +79,13 @@ class Domain:
             log.info("reloaded %s: %d key results", self.path, len(self.index.mapping.key_results()))
             return True
 
+    def needs_sync(self, now: datetime) -> bool:
+        """Whether the database lags the mapping (a stat of the file; no database work)."""
+        return self.refresh(now) or self._synced_mtime != self._mtime
+
     def context(self, session, now: datetime | None = None, cause: str | None = None) -> Context:
         now = now or datetime.now(UTC)
-        if self.refresh(now) or self._synced_mtime != self._mtime:
+        if self.needs_sync(now):
             self.sync(session, now)
         return Context(session, self.index, self.conventions, now, current_quarter(now.date()), cause=cause)
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from mappings.models import FAILED, PROCESSED, RECEIVED, Delivery
 from mappings.keyresults import apply_items
+from mappings.models import FAILED, PROCESSED, RECEIVED, Delivery
 from mappings.workitems import apply_to_work_items
 from webhooks import github, jira
 from webhooks.decode import decode_body, media_type

@@ -34,11 +34,6 @@ from .okrs_sources import (
     text_of,
 )
 
-__all__ = [
-    "KeyResultSpec", "MappingFile", "MappingFileError", "ObjectiveSpec", "Source", "current_quarter",
-    "describe_mapping", "is_team_owner", "load_mapping", "parse_mapping",
-]
-
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 _TOP_KEYS = ("period", "objectives")  # later releases add summaries, reminders: unknown until then
 _PERIOD_KEYS = ("start", "end")
@@ -190,14 +185,15 @@ class _Parse:
         else:
             self.ids[new_id] = line_of(node)
 
-    def use_source(self, source: Source) -> None:
-        # The same work under two key results would be counted twice and get two living comments.
+    def use_source(self, source: Source, kr_name: str) -> None:
+        # An issue or epic anchors one key result only; a milestone or label may feed several, once each.
         identity = source_identity(source)
-        if identity in self.sources:
-            first = self.sources[identity]
+        scoped = identity if source.anchor else (kr_name, identity)
+        if scoped in self.sources:
+            first = self.sources[scoped]
             self.error(source.line, f"duplicate source: {source.describe()} (first used on line {first})")
         else:
-            self.sources[identity] = source.line
+            self.sources[scoped] = source.line
 
 
 def _compose(text: str, state: _Parse) -> yaml.Node | None:
@@ -353,10 +349,10 @@ def _required_text(fields: Fields, key: str, node: yaml.Node, name: str, state: 
 
 def _key_results(fields: Fields, node: yaml.Node, objective: str, objective_id: str,
                  state: _Parse) -> tuple[KeyResultSpec, ...] | None:
-    if "key_results" not in fields or _is_empty(fields["key_results"][1]):
-        state.error(fields["key_results"][0] if "key_results" in fields else node, f"{objective} has no key results")
+    key, value = fields.get("key_results", (node, None))
+    if value is None or _is_empty(value):
+        state.error(key, f"{objective} has no key results")
         return None
-    value = fields["key_results"][1]
     if not isinstance(value, yaml.SequenceNode):
         state.error(value, f"{objective} key_results must be a list (got {shown(value)})")
         return None
@@ -399,6 +395,6 @@ def _sources(entry: tuple[yaml.Node, yaml.Node] | None, node: yaml.Node, name: s
     for item in value.value:
         source = state.take(parse_source(item, state.trackers))
         if source is not None:
-            state.use_source(source)
+            state.use_source(source, name)
             sources.append(source)
     return tuple(sources)

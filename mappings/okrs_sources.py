@@ -88,10 +88,9 @@ class Source:
 
 
 def source_identity(source: Source) -> tuple:
-    """What makes two sources the same work: GitHub repository and label names ignore case."""
-    github = source.tracker == "github"
+    """What makes two sources the same work: repository and label names ignore case, as trackers do."""
     repo = source.repo.casefold() if source.repo else None
-    label = source.label.casefold() if github and source.label else source.label
+    label = source.label.casefold() if source.label else None
     return (source.kind, repo, source.number, label, source.project, source.issue_key)
 
 

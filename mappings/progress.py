@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 OK, NONE, SHARED, TEAM = "ok", "none", "shared", "team"
 ON_TRACK, AT_RISK, OFF_TRACK, NOT_STARTED, UNKNOWN = "on_track", "at_risk", "off_track", "not_started", "unknown"
@@ -105,7 +105,7 @@ def _cap(percent: float | None) -> float | None:
 def period_fraction(start: date, end: date, now: datetime) -> float:
     """How much of the period has passed at `now`: 0 before it, 1 after it (end date inclusive)."""
     begin = datetime.combine(start, time.min, tzinfo=UTC)
-    finish = datetime.combine(end, time.max, tzinfo=UTC)
+    finish = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)  # the end day counts whole
     if now <= begin:
         return 0.0
     if now >= finish:

@@ -43,8 +43,8 @@ def errors(text: str, trackers: frozenset[str] = BOTH, today: datetime.date = TO
 
 
 def one_kr(lines: str) -> str:
-    """A file whose only key result has these extra lines (indented for it); the KR starts on line 4."""
-    body = textwrap.indent(textwrap.dedent(lines), " " * 6)
+    """A file whose only key result (id kr, on line 5) has these lines too, from line 7 on."""
+    body = textwrap.indent(textwrap.dedent(lines), " " * 8)
     return "objectives:\n  - id: o\n    title: O\n    key_results:\n      - id: kr\n        title: K\n" + body
 
 
@@ -247,13 +247,15 @@ def test_period_bounds_are_whole_days_not_times():
 
 
 @pytest.mark.parametrize(("period", "message"), [
-    ("period:\n  start: 2026-10-01", "period has a start but no end (give both, or remove period: for the current quarter)"),
-    ("period:\n  end: 2026-12-31", "period has an end but no start (give both, or remove period: for the current quarter)"),
-    ("period:", "period has no start and no end (give both, or remove period: for the current quarter)"),
-    ("period: {}", "period has no start and no end (give both, or remove period: for the current quarter)"),
+    ("period:\n  start: 2026-10-01", "period has a start but no end"),
+    ("period:\n  end: 2026-12-31", "period has an end but no start"),
+    ("period:", "period has no start and no end"),
+    ("period: {}", "period has no start and no end"),
 ])
 def test_period_needs_both_bounds(period, message):
-    assert errors(period + "\n" + one_source("jira_epic: PROJ-1")) == [f"okrs.yml:1: {message}"]
+    assert errors(period + "\n" + one_source("jira_epic: PROJ-1")) == [
+        f"okrs.yml:1: {message} (give both, or remove period: for the current quarter)",
+    ]
 
 
 def test_period_must_be_a_mapping():
@@ -270,7 +272,7 @@ def test_invalid_yaml():
           - id: o
             title: O
            key_results: []
-        """) == ["okrs.yml:4: invalid YAML: expected <block end>, but found '?'"]
+        """) == ["okrs.yml:4: invalid YAML: expected <block end>, but found '<block mapping start>'"]
 
 
 def test_invalid_yaml_mapping_values():
@@ -635,7 +637,7 @@ def test_long_values_are_cut_in_messages():
     long = "{repo: acme/web, label: growth, " + ", ".join(f"k{n}: v" for n in range(20)) + "}"
     [message] = errors(one_source(f"github_label: {long}"))
     assert message == ("okrs.yml:8: malformed github_label {repo: acme/web, label: growth, k0: v, k1: v, k2: v, k3: "
-                       "v, ... (expected {repo: owner/repo, label: name})")
+                       "... (expected {repo: owner/repo, label: name})")
 
 
 def test_source_for_a_tracker_not_configured():
@@ -671,17 +673,41 @@ def test_duplicate_sources():
                 sources:
                   - github_issue: acme/web#12
                   - github_label: {repo: acme/web, label: growth}
+                  - jira_label: {project: PROJ, label: growth}
+                  - jira_label: {project: PROJ, label: Growth}
               - id: b
                 title: B
                 sources:
                   - github_issue: Acme/Web#12
+                  - jira_epic: PROJ-7
                   - github_label: {repo: acme/web, label: Growth}
-                  - jira_label: {project: PROJ, label: growth}
-                  - jira_label: {project: PROJ, label: Growth}
+              - id: c
+                title: C
+                sources:
+                  - jira_epic: PROJ-7
         """) == [
-        "okrs.yml:13: duplicate source: GitHub issue Acme/Web#12 and its sub-issues (first used on line 8)",
-        "okrs.yml:14: duplicate source: GitHub issues labelled 'Growth' in acme/web (first used on line 9)",
+        "okrs.yml:11: duplicate source: Jira issues labelled 'Growth' in project PROJ (first used on line 10)",
+        "okrs.yml:15: duplicate source: GitHub issue Acme/Web#12 and its sub-issues (first used on line 8)",
+        "okrs.yml:21: duplicate source: Jira epic PROJ-7 and its children (first used on line 16)",
     ]
+
+
+def test_a_milestone_or_label_may_feed_several_key_results():
+    mapping = parse("""\
+        objectives:
+          - id: o
+            title: O
+            key_results:
+              - id: a
+                title: A
+                sources:
+                  - github_milestone: acme/web/3
+              - id: b
+                title: B
+                sources:
+                  - github_milestone: acme/web/3
+        """)
+    assert [kr.sources[0].line for kr in mapping.key_results()] == [8, 12]
 
 
 # --- many errors at once -------------------------------------------------------------------------
@@ -733,7 +759,7 @@ def test_file_not_utf8(tmp_path):
     path.write_bytes(b"objectives:\n  - id: caf\xe9\n")
     with pytest.raises(MappingFileError) as caught:
         load_mapping(path, BOTH, TODAY)
-    assert str(caught.value) == f"{path}:0: cannot read: not UTF-8 text (invalid continuation byte at byte 20)"
+    assert str(caught.value) == f"{path}:0: cannot read: not UTF-8 text (invalid continuation byte at byte 23)"
 
 
 def test_errors_name_the_file_as_given(tmp_path):
