@@ -104,3 +104,63 @@ def test_replay_reports_refused_deliveries(env):
     result = CliRunner().invoke(main, ["replay", str(ping)], env=bad_env)
     assert result.exit_code == 1
     assert ": 401 " in result.output and "1 of 1 deliveries were not accepted" in result.output
+
+
+def test_check_prints_what_each_key_result_resolves_to(env):
+    valid = "tests/mappings/okrs/valid.yml"
+    code, out = run(env, "check", valid)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "period 2026-10-01 – 2026-12-31 (92 days)"
+    assert "  key result signups: 1,000 weekly sign-ups — owner alice, measure count, target 20, weight 2" in lines
+    assert "    ← Jira epic PROJ-12 and its children" in lines
+
+
+def test_check_reports_every_error_with_file_and_line(env, tmp_path):
+    bad = tmp_path / "okrs.yml"
+    bad.write_text("objectives:\n  - id: x\n    title: X\n    colour: red\n    key_results:\n"
+                   "      - id: y\n        title: Y\n")
+    result = CliRunner().invoke(main, ["check", str(bad)], env=env)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{bad}:4: unknown key 'colour' in objective 'x' (allowed: id, title, key_results)",
+        f"{bad}:6: key result 'y' has no source",
+    ]
+
+
+def test_check_refuses_sources_of_an_unconfigured_tracker(env):
+    result = CliRunner().invoke(main, ["check", "tests/mappings/okrs/valid.yml"],
+                                env=env | {"OKRBOT_JIRA_WEBHOOK_SECRET": ""})
+    assert result.exit_code == 1
+    assert "jira_epic source, but Jira is not configured (set OKRBOT_JIRA_WEBHOOK_SECRET)" in result.output
+
+
+def test_recount_repairs_counters_that_drifted(env):
+    from sqlalchemy import update
+
+    from mappings.models import KeyResult
+    from tests.payloads import github_issue, github_issues_event, github_sub_issue_event
+
+    run(env, "db", "upgrade")
+    rt = build_runtime(load_settings(env))
+    try:
+        from integration.app import create_app
+        from tests.conftest import as_body, github_headers
+
+        client = create_app(rt.settings, runtime=rt).test_client()
+        parent = github_issue(10, labels=("key-result",), updated_at="2026-11-01T10:00:00Z")
+        child = github_issue(11, state="closed", updated_at="2026-11-02T10:00:00Z")
+        for event, body in (("issues", github_issues_event("opened", parent)),
+                            ("sub_issues", github_sub_issue_event("sub_issue_added", parent, child))):
+            raw = as_body(body)
+            client.post("/webhooks/github", data=raw, headers=github_headers(raw, event))
+        drain(rt)
+        with rt.engine.begin() as conn:  # a counter damaged behind okrbot's back
+            conn.execute(update(KeyResult).values(n_done=7))
+    finally:
+        rt.close()
+    code, out = run(env, "recount")
+    assert code == 0
+    assert out.splitlines() == ["gh-codertocat-hello-world-10: n_done was 7, is 1",
+                                "1 difference(s) found and repaired"]
+    assert run(env, "recount") == (0, "every counter agrees with the work items\n")
