@@ -193,3 +193,20 @@ def test_points_from_labels(feed, client, make_runtime, settings, tmp_path):
 
         kr = s.get(KeyResult, KR)
         assert (kr.points_done, kr.points_open, kr.n_unestimated) == (3.0, 6.0, 1)
+
+
+def test_a_sub_issue_transferred_away_leaves(feed, client, rt):
+    from tests.conftest import load_fixture
+
+    parent = anchor(updated_at="2026-11-02T10:00:00Z")
+    feed(github_issues_event("opened", parent))
+    child = github_issue(11, updated_at="2026-11-03T10:00:00Z")
+    feed(github_sub_issue_event("sub_issue_added", parent, child), event="sub_issues")
+    assert numbers(kr_json(client)) == (0, 0, 1, 0.0)
+    real = load_fixture("github/issues/octokit-webhooks__transferred.payload.json")  # its `changes`, as sent
+    body = github_issues_event("transferred", github_issue(11, updated_at="2026-11-04T10:00:00Z"))
+    body["changes"] = real["changes"]
+    feed(body)
+    assert kr_json(client)["work_items"] == []
+    assert numbers(kr_json(client)) == (0, 0, 1, 0.0)  # back to the anchor's own state
+    assert_recount_agrees(rt)

@@ -113,3 +113,16 @@ def test_okr_label_on_jira_and_story_points(make_runtime, settings):
     with rt.sessions() as s:
         kr = s.get(KeyResult, KR)
         assert (kr.n_done, kr.points_done, kr.n_unestimated) == (1, 5.0, 0)
+
+
+def test_jira_objective_owns_the_key_result_epics_under_it(feed, client):
+    feed(jira_issue_event("PROJ-100", summary="Be the fastest", issue_type="Objective",
+                          updated="2026-11-01T10:00:00.000+0000"))
+    feed(jira_issue_event("PROJ-1", issue_type="Epic", labels=("key-result",), parent="PROJ-100",
+                          updated="2026-11-01T11:00:00.000+0000"))
+    feed(jira_issue_event("PROJ-2", parent="PROJ-1", category=DONE, resolution="Done",
+                          updated="2026-11-02T10:00:00.000+0000"))
+    [objective] = client.get("/api/v1/objectives").get_json()["objectives"]
+    assert (objective["id"], objective["title"], objective["key_results"]) == ("jira-proj-100", "Be the fastest", [KR])
+    assert objective["progress"] == {"percent": 100.0}
+    assert kr_json(client)["objective"] == {"id": "jira-proj-100", "title": "Be the fastest"}
