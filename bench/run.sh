@@ -82,3 +82,7 @@ print(f"RATIO {kind}: throughput {rps / ref_rps:.2f}x the reference ({rps:.0f} v
 PY
   done
 done
+
+# The worker's side: events applied per second by one worker, and the cost of one event on a key result
+# with 10 vs 10,000 work items (target: at most 1.5x), on SQLite and PostgreSQL (bench/apply.py).
+BENCH_PG_SERVER=$pg_server python3 bench/apply.py

@@ -25,10 +25,10 @@ class ConfigError(Exception):
 class Settings:
     database_url: str = "sqlite:///okrbot.db"
     queue_url: str = ""  # default: a SQLite queue file beside the database (see `effective_queue_url`)
-    github_webhook_secrets: tuple[str, ...] = ()
-    jira_webhook_secrets: tuple[str, ...] = ()
+    github_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
+    jira_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     insecure_accept_unsigned: bool = False
-    api_token: str | None = None
+    api_token: str | None = field(default=None, repr=False)
     max_attempts: int = 8
     retry_base_seconds: float = 2.0
     sweep_after_seconds: int = 60
@@ -45,7 +45,17 @@ class Settings:
     objective_type: str = "Objective"
     health_at_risk: float = 10.0  # points below the expected progress still on track
     health_off_track: float = 25.0  # points below it that are off track
-    extra: Mapping[str, str] = field(default_factory=dict)
+    write_delay: float = 60.0  # quiet period before a key result's comment is written
+    dry_run: bool = False
+    github_token: str | None = field(default=None, repr=False)
+    github_app_id: str | None = None
+    github_private_key: str | None = field(default=None, repr=False)
+    github_api_url: str = "https://api.github.com"
+    jira_url: str | None = None
+    jira_email: str | None = None
+    jira_api_token: str | None = field(default=None, repr=False)
+    jira_pat: str | None = field(default=None, repr=False)
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def effective_queue_url(self) -> str:
@@ -113,7 +123,43 @@ _PARSERS = {
     "OBJECTIVE_ISSUE_TYPE": ("objective_type", lambda n, v: _nonempty(n, v)),
     "HEALTH_AT_RISK": ("health_at_risk", lambda n, v: _points(n, v)),
     "HEALTH_OFF_TRACK": ("health_off_track", lambda n, v: _points(n, v)),
+    "WRITE_DELAY": ("write_delay", lambda n, v: _seconds(n, v)),
+    "DRY_RUN": ("dry_run", _bool),
+    "GITHUB_TOKEN": ("github_token", lambda n, v: v.strip() or None),
+    "GITHUB_APP_ID": ("github_app_id", lambda n, v: v.strip() or None),
+    "GITHUB_PRIVATE_KEY": ("github_private_key", lambda n, v: _pem(n, v)),
+    "GITHUB_PRIVATE_KEY_PATH": ("github_private_key", lambda n, v: _pem_file(n, v)),
+    "GITHUB_API_URL": ("github_api_url", lambda n, v: _check_url(n, v.rstrip("/"), ("https", "http"))),
+    "JIRA_URL": ("jira_url", lambda n, v: _check_url(n, v.rstrip("/"), ("https", "http"))),
+    "JIRA_EMAIL": ("jira_email", lambda n, v: v.strip() or None),
+    "JIRA_API_TOKEN": ("jira_api_token", lambda n, v: v.strip() or None),
+    "JIRA_PAT": ("jira_pat", lambda n, v: v.strip() or None),
 }
+
+
+def _seconds(name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name}: expected a number of seconds, got {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{PREFIX}{name}: must not be negative, got {value}")
+    return number
+
+
+def _pem(name: str, value: str) -> str:
+    text = value.replace("\\n", "\n").strip()  # a key pasted into one line of an env file
+    if "PRIVATE KEY-----" not in text:
+        raise ConfigError(f"{PREFIX}{name}: not a PEM private key (expected -----BEGIN ... PRIVATE KEY-----)")
+    return text + "\n"
+
+
+def _pem_file(name: str, value: str) -> str:
+    try:
+        text = Path(value).read_text()
+    except OSError as exc:
+        raise ConfigError(f"{PREFIX}{name}: cannot read {value}: {exc.strerror}") from None
+    return _pem(name, text)
 
 
 def _nonempty(name: str, value: str) -> str:
@@ -151,6 +197,18 @@ def _log_level(name: str, value: str) -> str:
     return level
 
 
+def _check_writers(settings: Settings) -> None:
+    if settings.github_app_id and not settings.github_private_key:
+        raise ConfigError(f"{PREFIX}GITHUB_APP_ID: set {PREFIX}GITHUB_PRIVATE_KEY or "
+                          f"{PREFIX}GITHUB_PRIVATE_KEY_PATH too")
+    if settings.github_private_key and not settings.github_app_id:
+        raise ConfigError(f"{PREFIX}GITHUB_PRIVATE_KEY: set {PREFIX}GITHUB_APP_ID too")
+    if (settings.jira_api_token or settings.jira_pat or settings.jira_email) and not settings.jira_url:
+        raise ConfigError(f"{PREFIX}JIRA_URL: needed with Jira credentials")
+    if settings.jira_api_token and not settings.jira_email:
+        raise ConfigError(f"{PREFIX}JIRA_EMAIL: needed with {PREFIX}JIRA_API_TOKEN (Jira Cloud)")
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read OKRBOT_* variables; raise ConfigError naming the first bad one."""
     env = os.environ if environ is None else environ
@@ -161,7 +219,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             values[attr] = parse(suffix, raw)
     known = {PREFIX + s for s in _PARSERS}
     values["extra"] = {k: v for k, v in env.items() if k.startswith(PREFIX) and k not in known}
-    return Settings(**values)
+    settings = Settings(**values)
+    _check_writers(settings)
+    return settings
 
 
 def settings_from_mapping(base: Settings, overrides: Mapping[str, object]) -> Settings:

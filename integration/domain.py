@@ -85,13 +85,15 @@ class Domain:
 
     def context(self, session, now: datetime | None = None, cause: str | None = None) -> Context:
         now = now or datetime.now(UTC)
-        if self.needs_sync(now):
-            self.sync(session, now)
-        return Context(session, self.index, self.conventions, now, current_quarter(now.date()), cause=cause)
+        changed = self.sync(session, now) if self.needs_sync(now) else set()
+        ctx = Context(session, self.index, self.conventions, now, current_quarter(now.date()), cause=cause)
+        ctx.changed |= changed  # key results the mapping changed get their comment rewritten too
+        return ctx
 
-    def sync(self, session, now: datetime) -> None:
+    def sync(self, session, now: datetime) -> set[str]:
         """Bring the database's file-declared objectives and key results in line with the mapping."""
         ctx = Context(session, self.index, self.conventions, now, current_quarter(now.date()), cause="mapping")
         sync_mapping(ctx, self.index.mapping)
         mtime = self._mtime  # synced once this unit of work commits, not before
         event.listen(session, "after_commit", lambda _s: setattr(self, "_synced_mtime", mtime), once=True)
+        return ctx.changed

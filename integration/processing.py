@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from mappings.keyresults import apply_items
-from mappings.models import FAILED, PROCESSED, RECEIVED, Delivery
+from mappings.models import FAILED, PROCESSED, RECEIVED, Delivery, GithubInstallation
 from mappings.workitems import apply_to_work_items
 from webhooks import github, jira
 from webhooks.decode import decode_body, media_type
@@ -22,8 +22,10 @@ from webhooks.errors import PayloadError
 from webhooks.events import Event, Parsed
 
 from .db import unit_of_work
+from .writeback import note_changes
 
 log = logging.getLogger("okrbot.processing")
+OWN_MARKER = "okrbot:kr="
 
 
 def parse_delivery(rt, delivery: Delivery) -> Parsed:
@@ -34,17 +36,50 @@ def parse_delivery(rt, delivery: Delivery) -> Parsed:
     return jira.parse(payload, rt.jira_options)
 
 
-def apply_parsed(rt, session, parsed: Parsed, delivery_pk: int | None) -> None:
-    """Work items first (newest wins), then what the touched items mean for key results."""
+def is_own_comment(event: Event) -> bool:
+    """okrbot's own comments (their marker) come back as comment events: recognised, and nothing more."""
+    return event.comment is not None and OWN_MARKER in event.comment.body
+
+
+def apply_parsed(rt, session, parsed: Parsed, delivery_pk: int | None) -> list[int]:
+    """Work items first (newest wins), then what they mean for key results, then the outbox.
+
+    Returns the outbox entries that became pending (to be scheduled once this transaction commits).
+    """
     ctx = rt.domain.context(session, cause=f"delivery:{delivery_pk}" if delivery_pk else "replay")
+    note_installation(session, parsed, ctx.now)
     for event in parsed.events:
         if not isinstance(event, Event) or (event.item is None and not event.removed_key):
             continue
+        if is_own_comment(event):
+            log.debug("delivery %s is okrbot's own comment: ignored", delivery_pk)
+            continue
         touched = apply_to_work_items(session, event, delivery_pk)
-        ctx.actor = event.actor.login if event.actor else None
+        ctx.actor = _display(event)
         apply_items(ctx, touched)
     for hook in rt.after_apply:  # extension point (tests inject failures here)
         hook(session, parsed, delivery_pk)
+    return note_changes(session, ctx.changed, ctx.now, rt.settings.write_delay)
+
+
+def note_installation(session, parsed: Parsed, now: datetime) -> None:
+    """Remember which App installation covers each repository a delivery is about."""
+    if parsed.tracker != "github" or parsed.installation_id is None:
+        return
+    repos = {e.item.container.lower() for e in parsed.events if isinstance(e, Event) and e.item is not None}
+    for repo in repos:
+        row = session.get(GithubInstallation, repo)
+        if row is None:
+            session.add(GithubInstallation(repo=repo, installation_id=parsed.installation_id, updated_at=now))
+        else:
+            row.installation_id, row.updated_at = parsed.installation_id, now
+
+
+def _display(event: Event) -> str | None:
+    """Who did it, as the comment names them: GitHub login, Jira display name (Cloud ids are opaque)."""
+    if event.actor is None:
+        return None
+    return event.actor.login if event.tracker == "github" else (event.actor.name or event.actor.login)
 
 
 def process_delivery(rt, delivery_pk: int) -> float | None:
@@ -56,7 +91,7 @@ def process_delivery(rt, delivery_pk: int) -> float | None:
             if delivery is None or delivery.status != RECEIVED:
                 return None  # processed already (a second doorbell, a sweep): nothing to do
             tracker, received_at = delivery.tracker, delivery.received_at
-            apply_parsed(rt, session, parse_delivery(rt, delivery), delivery.id)
+            pending = apply_parsed(rt, session, parse_delivery(rt, delivery), delivery.id)
             delivery.status, delivery.processed_at = PROCESSED, datetime.now(UTC)
             delivery.last_error, delivery.next_attempt_at = None, None
     except PayloadError as exc:
@@ -64,9 +99,19 @@ def process_delivery(rt, delivery_pk: int) -> float | None:
     except Exception as exc:
         log.exception("delivery %s failed", delivery_pk)
         return _record_failure(rt, delivery_pk, f"{type(exc).__name__}: {exc}", permanent=False)
+    schedule_sends(rt, pending)
     rt.metrics.processed(tracker, "processed", (datetime.now(UTC) - received_at).total_seconds())
     log.debug("delivery %s processed in %.1f ms", delivery_pk, (time.perf_counter() - started) * 1000)
     return None
+
+
+def schedule_sends(rt, entry_ids: list[int]) -> None:
+    """Ring for each comment at the end of its quiet period; lossy: the outbox sweep catches misses."""
+    for entry_id in entry_ids:
+        try:
+            rt.tasks.send_comment.schedule(args=(entry_id,), delay=rt.settings.write_delay)
+        except Exception as exc:
+            log.warning("queue unreachable, comment %s left to the sweep: %s", entry_id, exc)
 
 
 def backoff_seconds(rt, attempts: int) -> float:

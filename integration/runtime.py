@@ -17,6 +17,7 @@ from .db import make_engine, make_sessionmaker
 from .domain import Domain
 from .metrics import Metrics
 from .queue import Doorbell, make_huey
+from .trackers.factory import Clients
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Runtime:
     github_options: GithubOptions
     jira_options: JiraOptions
     domain: Domain = None
+    clients: Clients = None
     doorbell: Doorbell = None  # set once the tasks exist
     tasks: object = None
     after_apply: list = field(default_factory=list)
@@ -55,6 +57,7 @@ def build_runtime(settings: Settings) -> Runtime:
                                  story_points_fields=settings.jira_story_points_fields),
     )
     rt.domain = domain
+    rt.clients = Clients(settings)
     rt.metrics = Metrics(lambda: count_waiting(rt))
     rt.tasks = register_tasks(rt.huey, rt)
     rt.doorbell = Doorbell(rt.tasks.process_deliveries)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from huey import Huey, crontab
 
 from .processing import process_delivery, stuck_deliveries
+from .sender import due_entries, send
 
 log = logging.getLogger("okrbot.tasks")
 SWEEP_CHUNK = 100
@@ -17,6 +18,8 @@ SWEEP_CHUNK = 100
 class Tasks:
     process_deliveries: object  # huey TaskWrapper
     sweep: object
+    send_comment: object
+    sweep_outbox: object
 
 
 def register_tasks(huey: Huey, rt) -> Tasks:
@@ -37,4 +40,19 @@ def register_tasks(huey: Huey, rt) -> Tasks:
             log.warning("sweep re-queued %d stored deliveries that had not been processed", len(ids))
         return len(ids)
 
-    return Tasks(process_deliveries=process_deliveries, sweep=sweep)
+    @huey.task(name="okrbot.send_comment")
+    def send_comment(entry_id: int) -> None:
+        delay = send(rt, entry_id)
+        if delay is not None:
+            send_comment.schedule(args=(entry_id,), delay=delay)
+
+    @huey.periodic_task(crontab(minute="*"), name="okrbot.sweep_outbox")
+    def sweep_outbox() -> int:
+        """Send due comments whose doorbell was lost, and those a crashed worker left claimed."""
+        ids = due_entries(rt)
+        for entry_id in ids:
+            send_comment(entry_id)
+        return len(ids)
+
+    return Tasks(process_deliveries=process_deliveries, sweep=sweep, send_comment=send_comment,
+                 sweep_outbox=sweep_outbox)

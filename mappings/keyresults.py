@@ -38,12 +38,14 @@ class Context:
     default_period: tuple[date, date]
     cause: str | None = None  # "delivery:<id>", "mapping", "recount"
     actor: str | None = None  # who did it, when the event says
+    changed: set[str] = field(default_factory=set)  # key results whose comment may need rewriting
     _before: dict[str, tuple] = field(default_factory=dict)
 
     def period(self) -> tuple[date, date]:
         return self.index.period() or self.default_period
 
     def record(self, kr_id: str, kind: str, **data) -> None:
+        self.changed.add(kr_id)
         self.session.add(KeyResultEvent(kr_id=kr_id, at=self.now, kind=kind, cause=self.cause, data=data))
 
 
@@ -58,6 +60,7 @@ def _snapshot(kr: KeyResult) -> tuple:
 
 
 def _touch(ctx: Context, kr: KeyResult) -> None:
+    ctx.changed.add(kr.id)
     ctx._before.setdefault(kr.id, _snapshot(kr))
     kr.updated_at = ctx.now
 
@@ -209,6 +212,9 @@ def _upsert_convention_kr(ctx: Context, kr: KeyResult | None, item: WorkItem) ->
     if created:
         kr.active, kr.ended_at = True, None
         ctx.record(kr.id, "created", anchor=item.key, title=item.title)
+    if kr.title != item.title:
+        kr.updated_at = ctx.now
+        ctx.changed.add(kr.id)
     kr.title, kr.anchor_key = item.title, item.key
     kr.objective_id = _objective_of(ctx, item)
     _update_anchor(ctx, kr, item)

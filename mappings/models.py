@@ -185,3 +185,50 @@ class KeyResultEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))  # created, ended, progress, owner, added, removed, state
     cause: Mapped[str | None] = mapped_column(String(200))  # "delivery:<id>", "mapping", "recount"
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+# Outbox states
+PENDING, SENDING, SENT, WRITE_FAILED, DRY_RUN, SKIPPED = "pending", "sending", "sent", "failed", "dry_run", "skipped"
+
+
+class OutboxEntry(Base):
+    """An intended write to a tracker, committed with the change that caused it (write-back)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("kr_id", "kind"), Index("ix_outbox_state_due_at", "state", "due_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kr_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))  # "progress_comment"
+    target: Mapped[str | None] = mapped_column(String(300))  # the anchor key written to
+    state: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # end of the quiet period
+    pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    body_hash: Mapped[str | None] = mapped_column(String(64))  # of the body last rendered for it
+    sent_hash: Mapped[str | None] = mapped_column(String(64))  # of the body on the tracker
+    comment_id: Mapped[str | None] = mapped_column(String(100))
+    uncertain: Mapped[bool] = mapped_column(Boolean, default=False)  # a create may have happened: look first
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    writes: Mapped[int] = mapped_column(Integer, default=0)  # creates + edits done, for the benchmark
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CredentialBudget(Base):
+    """When a credential may write next: at most one content-creating request per second."""
+
+    __tablename__ = "credential_budget"
+
+    credential: Mapped[str] = mapped_column(String(200), primary_key=True)
+    next_write_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GithubInstallation(Base):
+    """Which GitHub App installation covers a repository (from the deliveries themselves)."""
+
+    __tablename__ = "github_installations"
+
+    repo: Mapped[str] = mapped_column(String(300), primary_key=True)  # "owner/repo", lower case
+    installation_id: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

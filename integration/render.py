@@ -1,0 +1,140 @@
+"""The living progress comment, rendered by pure functions: GitHub Markdown and Jira wiki markup.
+
+No @-mentions here: the comment is edited often and an edit must not notify anyone (the weekly
+summary is where owners are called by name). Logins are written bare, teams without their "@".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+BAR_CELLS = 10
+HEALTH_WORDS = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track",
+                "not_started": "not started", "unknown": "unknown"}
+HEALTH_ICONS = {"on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "not_started": "⚪", "unknown": "⚪"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of "latest changes": what happened to which item, by whom."""
+
+    ref: str  # "#12", "acme/api#3", "PROJ-7"
+    what: str  # "closed", "dropped (not planned)", "reopened", "added", "removed (...)", "owner is now ..."
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class CommentView:
+    kr_id: str
+    title: str
+    objective: str | None
+    period: tuple[str, str]
+    measure: str
+    done: float
+    dropped: float
+    total: float
+    target: float | None
+    percent: float | None  # raw
+    unestimated: int
+    health: str
+    ownership: str  # ok | none | shared | team
+    owner: str | None  # display name of the owner (provisional one when shared)
+    others: tuple[str, ...]  # shared: the other assignees
+    team: str | None
+    contributors: tuple[tuple[str, int, int], ...]  # (name, done, open)
+    changes: tuple[Change, ...]
+    updated_at: datetime
+
+
+def marker(tracker: str, kr_id: str) -> str:
+    """The hidden (GitHub) or quiet (Jira) text okrbot finds its own comment by."""
+    return f"<!-- okrbot:kr={kr_id} -->" if tracker == "github" else f"okrbot:kr={kr_id}"
+
+
+def bar(percent: float | None) -> str:
+    filled = 0 if percent is None else max(0, min(BAR_CELLS, int(min(percent, 100.0) // 10)))
+    return "▓" * filled + "░" * (BAR_CELLS - filled)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def numbers_line(v: CommentView) -> str:
+    """`60% · 6 of 10 done · 1 dropped`, or against the target, or in points."""
+    if v.percent is None:
+        return "no work linked yet" if v.total == 0 and v.dropped == 0 else "all work dropped"
+    shown = f"{min(v.percent, 100.0):.0f}%"
+    unit = " points" if v.measure == "points" else ""
+    if v.target:
+        text = f"{shown} · {_number(v.done)}{unit} done of a target of {_number(v.target)}"
+        if v.percent > 100:
+            text += f" ({v.percent:.0f}%)"
+    else:
+        text = f"{shown} · {_number(v.done)} of {_number(v.total)}{unit} done"
+    if v.dropped:
+        text += f" · {_number(v.dropped)}{unit} dropped"
+    if v.unestimated:
+        text += f" · {v.unestimated} without an estimate, counted as 1"
+    return text
+
+
+def ownership_warning(v: CommentView) -> str | None:
+    if v.ownership == "none":
+        return ("No owner. Assign exactly one person to this issue (or set `owner:` in okrs.yml): "
+                "a key result that everyone owns is owned by no one.")
+    if v.ownership == "shared":
+        names = ", ".join((v.owner or "?",) + v.others)
+        return (f"Shared by {names}. Assign exactly one person; {v.owner} counts as the owner until then.")
+    if v.ownership == "team":
+        return f"Owned by the team {v.team.lstrip('@')}. Name exactly one person as the owner in okrs.yml."
+    return None
+
+
+def change_text(c: Change) -> str:
+    return f"{c.ref} {c.what}" + (f" by {c.by}" if c.by else "")
+
+
+def _when(v: CommentView) -> str:
+    return v.updated_at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render_github(v: CommentView) -> str:
+    lines = [marker("github", v.kr_id), f"### 🎯 Key result: {v.title}"]
+    context = f"Objective: **{v.objective}** · " if v.objective else ""
+    lines += [f"{context}Period {v.period[0]} – {v.period[1]}", "",
+              f"`{bar(v.percent)}` {numbers_line(v)}",
+              f"Health: {HEALTH_ICONS[v.health]} **{HEALTH_WORDS[v.health]}**", "",
+              f"**Owner:** {v.owner or 'nobody'}"]
+    warning = ownership_warning(v)
+    if warning:
+        lines += ["", f"> [!WARNING]\n> {warning}"]
+    if v.contributors:
+        people = ", ".join(f"{name} ({done} done, {open_} open)" for name, done, open_ in v.contributors)
+        lines += ["", f"**Contributors:** {people}"]
+    if v.changes:
+        lines += ["", "**Latest changes**"] + [f"- {change_text(c)}" for c in v.changes]
+    lines += ["", f"<sub>Updated {_when(v)} by okrbot from the state of the work · key result `{v.kr_id}` · "
+                  "edits to this comment are overwritten</sub>"]
+    return "\n".join(lines) + "\n"
+
+
+def render_jira(v: CommentView) -> str:
+    lines = [f"h3. Key result: {v.title}"]
+    context = f"Objective: *{v.objective}* · " if v.objective else ""
+    lines += [f"{context}Period {v.period[0]} – {v.period[1]}", "",
+              f"{{{{{bar(v.percent)}}}}} {numbers_line(v).replace('`', '')}",
+              f"Health: *{HEALTH_WORDS[v.health]}*", "",
+              f"*Owner:* {v.owner or 'nobody'}"]
+    warning = ownership_warning(v)
+    if warning:
+        lines += ["", f"(!) *{warning.replace('`', '')}*"]
+    if v.contributors:
+        people = ", ".join(f"{name} ({done} done, {open_} open)" for name, done, open_ in v.contributors)
+        lines += ["", f"*Contributors:* {people}"]
+    if v.changes:
+        lines += ["", "*Latest changes*"] + [f"* {change_text(c)}" for c in v.changes]
+    # Jira wiki markup has no hidden comment; the marker is the quiet last line, kept as plain text
+    lines += ["", "----", f"~Updated {_when(v)} by okrbot from the state of the work · {marker('jira', v.kr_id)}~"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,169 @@
+"""Sending one outbox entry: claim and render (a transaction), call the tracker (none), settle (another).
+
+The HTTP call happens outside any database transaction; the claim is committed first, with
+`uncertain` set when a create may follow, so a crash at any point leaves an entry that the sweep
+finds and that looks for its marker before writing again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from mappings.models import DRY_RUN, PENDING, SENDING, SENT, SKIPPED, WRITE_FAILED, KeyResult, OutboxEntry
+from mappings.progress import Counters
+from mappings.views import Thresholds
+
+from .comment_view import comment_view
+from .db import unit_of_work
+from .render import marker
+from .trackers.base import Anchor, CommentClient, CommentMissing, Gone, RateLimited, Transient
+from .writeback import body_for, body_hash, hold_credential, reserve_write
+
+log = logging.getLogger("okrbot.writeback")
+MAX_ATTEMPTS = 10
+CLAIM = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Plan:
+    entry_id: int
+    anchor: Anchor
+    tracker: str
+    body: str
+    hash: str
+    comment_id: str | None
+    client: CommentClient
+    claimed_at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    comment_id: str | None = None
+    writes: int = 0
+    error: Exception | None = None
+
+
+def send(rt, entry_id: int, now: datetime | None = None) -> float | None:
+    """Write the entry's comment if it is due; return seconds until it should be tried again, or None."""
+    now = now or datetime.now(UTC)
+    with unit_of_work(rt.sessions) as session:
+        plan = _claim(rt, session, entry_id, now)
+    if not isinstance(plan, Plan):
+        return plan
+    outcome = _perform(plan)
+    with unit_of_work(rt.sessions) as session:
+        return _settle(rt, session, plan, outcome, datetime.now(UTC))
+
+
+def _finish(entry: OutboxEntry, state: str, reason: str | None, now: datetime) -> None:
+    entry.state, entry.last_error, entry.updated_at, entry.claimed_until = state, reason, now, None
+
+
+def _claim(rt, session, entry_id: int, now: datetime) -> Plan | float | None:
+    entry = session.get(OutboxEntry, entry_id, with_for_update=True)
+    if entry is None or entry.state not in (PENDING, SENDING):
+        return None
+    if entry.state == SENDING and entry.claimed_until and entry.claimed_until > now:
+        return None  # another worker is on it
+    if entry.due_at > now:
+        return (entry.due_at - now).total_seconds()
+    kr = session.get(KeyResult, entry.kr_id)
+    if kr is None or not kr.active or not kr.anchor_key:
+        _finish(entry, SKIPPED, "no anchor issue to comment on" if kr and kr.active else "key result ended", now)
+        return None
+    counters = Counters(kr.n_open, kr.n_done, kr.n_dropped)
+    if entry.comment_id is None and entry.sent_hash is None and counters.items == 0:
+        _finish(entry, SKIPPED, "no progress to show yet", now)
+        return None
+    tracker = kr.anchor_key.partition(":")[0]
+    view = comment_view(session, kr, now, Thresholds(rt.settings.health_at_risk, rt.settings.health_off_track))
+    body = body_for(tracker, view)
+    entry.body_hash, entry.target = body_hash(body), kr.anchor_key
+    if entry.body_hash == entry.sent_hash and entry.comment_id:
+        _finish(entry, SENT, None, now)  # the comment would not change
+        return None
+    anchor = Anchor(kr.anchor_key, rt.clients.installation_for(session, kr.anchor_key))
+    client = rt.clients.for_anchor(anchor)
+    if client is None:
+        _finish(entry, SKIPPED, rt.clients.missing_reason(tracker), now)
+        log.warning("comment for %s not written: %s", kr.id, entry.last_error)
+        return None
+    if rt.settings.dry_run:
+        _finish(entry, DRY_RUN, None, now)
+        log.info("dry run: would write the comment of %s on %s:\n%s", kr.id, kr.anchor_key, body)
+        return None
+    wait = reserve_write(session, client.credential, now)
+    if wait is not None:
+        return max((wait - now).total_seconds(), 0.05)
+    entry.state, entry.claimed_until, entry.attempts = SENDING, now + CLAIM, entry.attempts + 1
+    entry.uncertain = entry.uncertain or entry.comment_id is None  # a create may follow
+    return Plan(entry.id, anchor, tracker, body, entry.body_hash, entry.comment_id, client, now)
+
+
+def _perform(plan: Plan) -> Outcome:
+    client, anchor = plan.client, plan.anchor
+    try:
+        if plan.comment_id:
+            try:
+                return Outcome(client.edit_comment(anchor, plan.comment_id, plan.body).id, 1)
+            except CommentMissing:  # a person deleted it: recreated, once, at this change
+                log.info("comment %s on %s was deleted; writing it again", plan.comment_id, anchor.key)
+                return Outcome(client.create_comment(anchor, plan.body).id, 1)
+        found = client.find_comment(anchor, marker(plan.tracker, _kr_id(plan)))
+        if found is not None and found.body == plan.body:
+            return Outcome(found.id, 0)
+        if found is not None:
+            return Outcome(client.edit_comment(anchor, found.id, plan.body).id, 1)
+        return Outcome(client.create_comment(anchor, plan.body).id, 1)
+    except (RateLimited, Transient, Gone) as exc:
+        return Outcome(error=exc)
+
+
+def _kr_id(plan: Plan) -> str:
+    return plan.body.split("okrbot:kr=", 1)[1].split()[0].rstrip("~")
+
+
+def _settle(rt, session, plan: Plan, outcome: Outcome, now: datetime) -> float | None:
+    entry = session.get(OutboxEntry, plan.entry_id, with_for_update=True)
+    error = outcome.error
+    if error is None:
+        entry.comment_id, entry.sent_hash, entry.uncertain = outcome.comment_id, plan.hash, False
+        entry.writes, entry.attempts = entry.writes + outcome.writes, 0
+        if entry.updated_at > plan.claimed_at:  # changed again while it was being written
+            entry.state, entry.claimed_until, entry.last_error = PENDING, None, None
+            return max((entry.due_at - now).total_seconds(), 0.05)
+        _finish(entry, SENT, None, now)
+        return None
+    entry.last_error = f"{type(error).__name__}: {error.message}"[:2000]
+    if isinstance(error, Gone):
+        _finish(entry, WRITE_FAILED, entry.last_error, now)
+        log.error("comment of %s on %s cannot be written, no retry: %s", entry.kr_id, plan.anchor.key, error.message)
+        return None
+    if isinstance(error, RateLimited):
+        hold_credential(session, plan.client.credential, now + timedelta(seconds=error.retry_after))
+        entry.state, entry.claimed_until = PENDING, None
+        log.warning("rate limited on %s: retry in %.0f s", plan.client.credential, error.retry_after)
+        return error.retry_after
+    entry.uncertain = entry.uncertain or error.uncertain
+    if entry.attempts >= MAX_ATTEMPTS:
+        _finish(entry, WRITE_FAILED, entry.last_error, now)
+        log.error("comment of %s failed for good after %d attempts: %s", entry.kr_id, entry.attempts, error.message)
+        return None
+    entry.state, entry.claimed_until = PENDING, None
+    delay = min(2.0 ** entry.attempts, 3600.0)
+    log.warning("comment of %s: %s; retry in %.0f s", entry.kr_id, error.message, delay)
+    return delay
+
+
+def due_entries(rt, now: datetime | None = None, limit: int = 500) -> list[int]:
+    from sqlalchemy import or_, select
+
+    now = now or datetime.now(UTC)
+    with rt.sessions() as session:
+        query = (select(OutboxEntry.id)
+                 .where(or_((OutboxEntry.state == PENDING) & (OutboxEntry.due_at <= now - timedelta(seconds=30)),
+                            (OutboxEntry.state == SENDING) & (OutboxEntry.claimed_until < now)))
+                 .order_by(OutboxEntry.due_at).limit(limit))
+        return list(session.scalars(query))

@@ -1,0 +1,78 @@
+"""Write-back: one living progress comment per key result, through the outbox.
+
+- A change to a key result marks its outbox entry pending, in the transaction of the change itself,
+  with a quiet period (OKRBOT_WRITE_DELAY): a burst of events yields one write.
+- The send renders the comment from the database as it is then; an unchanged comment is not written.
+- At most one write per second per credential (a reservation in the database, so several workers
+  share it); rate limits and failures reschedule through the queue, never a sleep in a worker.
+- A create is never repeated blindly: before creating, okrbot looks for its marker on the anchor,
+  and marks the entry `uncertain` while a create is in flight (a crash, a timeout, a 5xx).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mappings.models import PENDING, SENDING, SENT, CredentialBudget, OutboxEntry
+
+from .render import render_github, render_jira
+
+KIND = "progress_comment"
+MAX_WAIT_FACTOR = 10  # a key result that never goes quiet is still written every 10 quiet periods
+
+
+def note_changes(session: Session, kr_ids: set[str], now: datetime, delay: float) -> list[int]:
+    """Mark the key results' comments pending; return the entries that just became pending."""
+    started = []
+    for kr_id in sorted(kr_ids):
+        entry = session.scalar(select(OutboxEntry).where(OutboxEntry.kr_id == kr_id, OutboxEntry.kind == KIND))
+        if entry is None:
+            entry = OutboxEntry(kr_id=kr_id, kind=KIND, state=SENT, attempts=0, writes=0, uncertain=False,
+                                due_at=now, updated_at=now)
+            session.add(entry)
+        if entry.state not in (PENDING, SENDING):
+            entry.state, entry.pending_since, entry.attempts, entry.last_error = PENDING, now, 0, None
+            started.append(entry)
+        quiet = now + timedelta(seconds=delay)
+        cap = (entry.pending_since or now) + timedelta(seconds=delay * MAX_WAIT_FACTOR)
+        entry.due_at, entry.updated_at = min(quiet, cap), now
+    session.flush()
+    return [e.id for e in started]
+
+
+def body_for(tracker: str, view) -> str:
+    return render_github(view) if tracker == "github" else render_jira(view)
+
+
+def body_hash(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def reserve_write(session: Session, credential: str, now: datetime) -> datetime | None:
+    """Take this second of the credential's budget; None when taken, else when to come back."""
+    budget = session.get(CredentialBudget, credential, with_for_update=True)
+    if budget is None:
+        try:
+            with session.begin_nested():
+                session.add(CredentialBudget(credential=credential, next_write_at=now + timedelta(seconds=1)))
+            return None
+        except IntegrityError:  # another worker made the row this instant: it has this second
+            return now + timedelta(seconds=1)
+    if budget.next_write_at > now:
+        return budget.next_write_at
+    budget.next_write_at = now + timedelta(seconds=1)
+    return None
+
+
+def hold_credential(session: Session, credential: str, until: datetime) -> None:
+    """After a rate limit: nothing more on this credential until `until`."""
+    budget = session.get(CredentialBudget, credential, with_for_update=True)
+    if budget is None:
+        session.add(CredentialBudget(credential=credential, next_write_at=until))
+    elif budget.next_write_at < until:
+        budget.next_write_at = until
