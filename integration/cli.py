@@ -140,6 +140,27 @@ def deliveries(rt: Runtime, failed: bool, limit: int) -> None:
 
 
 @main.command()
+@click.option("--failed", is_flag=True, help="only writes that failed for good")
+@click.option("--limit", default=50, show_default=True)
+@with_runtime
+def outbox(rt: Runtime, failed: bool, limit: int) -> None:
+    """Writes to the trackers: pending, sent, failed (with why), newest first."""
+    from mappings.models import WRITE_FAILED, OutboxEntry
+
+    query = select(OutboxEntry).order_by(OutboxEntry.updated_at.desc()).limit(limit)
+    query = query.where(OutboxEntry.state == WRITE_FAILED) if failed else query
+    with rt.sessions() as session:
+        rows = list(session.scalars(query))
+    if not rows:
+        click.echo("no failed writes" if failed else "the outbox is empty")
+        return
+    click.echo(f"{'KEY RESULT':32}  {'STATE':8}  {'DUE (UTC)':19}  TRIES  WRITES  {'TARGET':40}  ERROR")
+    for e in rows:
+        click.echo(f"{e.kr_id[:32]:32}  {e.state:8}  {e.due_at:%Y-%m-%d %H:%M:%S}  {e.attempts:>5}  {e.writes:>6}  "
+                   f"{(e.target or '-')[:40]:40}  {(e.last_error or '')[:100]}")
+
+
+@main.command()
 @with_runtime
 def recount(rt: Runtime) -> None:
     """Rebuild every key result's members and counters from the work items; report differences."""

@@ -49,7 +49,8 @@ class CommentView:
 
 def marker(tracker: str, kr_id: str) -> str:
     """The hidden (GitHub) or quiet (Jira) text okrbot finds its own comment by."""
-    return f"<!-- okrbot:kr={kr_id} -->" if tracker == "github" else f"okrbot:kr={kr_id}"
+    # ids are [a-z0-9-]: the closing " -->" or ";" keeps kr "x-1" from matching the comment of "x-12"
+    return f"<!-- okrbot:kr={kr_id} -->" if tracker == "github" else f"okrbot:kr={kr_id};"
 
 
 def bar(percent: float | None) -> str:

@@ -29,6 +29,7 @@ CLAIM = timedelta(minutes=2)
 @dataclass(frozen=True)
 class Plan:
     entry_id: int
+    kr_id: str
     anchor: Anchor
     tracker: str
     body: str
@@ -47,14 +48,15 @@ class Outcome:
 
 def send(rt, entry_id: int, now: datetime | None = None) -> float | None:
     """Write the entry's comment if it is due; return seconds until it should be tried again, or None."""
-    now = now or datetime.now(UTC)
+    started = datetime.now(UTC)
+    now = now or started
     with unit_of_work(rt.sessions) as session:
         plan = _claim(rt, session, entry_id, now)
     if not isinstance(plan, Plan):
         return plan
     outcome = _perform(plan)
     with unit_of_work(rt.sessions) as session:
-        return _settle(rt, session, plan, outcome, datetime.now(UTC))
+        return _settle(rt, session, plan, outcome, now + (datetime.now(UTC) - started))
 
 
 def _finish(entry: OutboxEntry, state: str, reason: str | None, now: datetime) -> None:
@@ -99,7 +101,7 @@ def _claim(rt, session, entry_id: int, now: datetime) -> Plan | float | None:
         return max((wait - now).total_seconds(), 0.05)
     entry.state, entry.claimed_until, entry.attempts = SENDING, now + CLAIM, entry.attempts + 1
     entry.uncertain = entry.uncertain or entry.comment_id is None  # a create may follow
-    return Plan(entry.id, anchor, tracker, body, entry.body_hash, entry.comment_id, client, now)
+    return Plan(entry.id, kr.id, anchor, tracker, body, entry.body_hash, entry.comment_id, client, now)
 
 
 def _perform(plan: Plan) -> Outcome:
@@ -111,7 +113,7 @@ def _perform(plan: Plan) -> Outcome:
             except CommentMissing:  # a person deleted it: recreated, once, at this change
                 log.info("comment %s on %s was deleted; writing it again", plan.comment_id, anchor.key)
                 return Outcome(client.create_comment(anchor, plan.body).id, 1)
-        found = client.find_comment(anchor, marker(plan.tracker, _kr_id(plan)))
+        found = client.find_comment(anchor, marker(plan.tracker, plan.kr_id))
         if found is not None and found.body == plan.body:
             return Outcome(found.id, 0)
         if found is not None:
@@ -119,10 +121,6 @@ def _perform(plan: Plan) -> Outcome:
         return Outcome(client.create_comment(anchor, plan.body).id, 1)
     except (RateLimited, Transient, Gone) as exc:
         return Outcome(error=exc)
-
-
-def _kr_id(plan: Plan) -> str:
-    return plan.body.split("okrbot:kr=", 1)[1].split()[0].rstrip("~")
 
 
 def _settle(rt, session, plan: Plan, outcome: Outcome, now: datetime) -> float | None:

@@ -65,15 +65,16 @@ class Clients:
         return None
 
     def _make(self, anchor: Anchor) -> CommentClient:
-        from .github_client import GithubClient
-        from .jira_client import JiraClient
-
         s = self.settings
         if anchor.key.startswith("github:"):
+            from .github_client import GithubClient
+
             if s.github_app_id:
                 return GithubClient.from_app(s.github_app_id, s.github_private_key, anchor.installation_id,
                                              api_url=s.github_api_url, timeout=self.timeout)
             return GithubClient.from_token(s.github_token, api_url=s.github_api_url, timeout=self.timeout)
+        from .jira_client import JiraClient
+
         if s.jira_pat:
             return JiraClient.server(s.jira_url, s.jira_pat, timeout=self.timeout)
         return JiraClient.cloud(s.jira_url, s.jira_email, s.jira_api_token, timeout=self.timeout)
