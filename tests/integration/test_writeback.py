@@ -120,7 +120,8 @@ def test_a_burst_is_coalesced_into_one_write(rt, github, post):
     send(rt, entry(rt).id, now=later())
     for n in range(11, 17):
         close(post, n, t=f"2026-11-05T10:0{n - 11}:00Z")
-        post(github_issues_event("reopened", github_issue(n, assignees=("bob",), updated_at=f"2026-11-05T11:0{n - 11}:00Z")))
+        reopened = github_issue(n, assignees=("bob",), updated_at=f"2026-11-05T11:0{n - 11}:00Z")
+        post(github_issues_event("reopened", reopened))
         close(post, n, t=f"2026-11-05T12:0{n - 11}:00Z")
     assert len(rt.huey.scheduled()) >= 1
     send(rt, entry(rt).id, now=later())
