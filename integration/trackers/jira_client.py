@@ -134,7 +134,7 @@ def _translated(creating: bool, editing: bool = False) -> Iterator[None]:
     try:
         yield
     except _ERRORS as exc:
-        # from None: str(JIRAError) prints the request headers, Authorization included.
+        # from None: str(JIRAError) dumps the response headers (a Server's JSESSIONID cookie) and body.
         raise _translate(exc, creating, editing) from None
 
 

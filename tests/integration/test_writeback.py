@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -288,3 +289,68 @@ def test_jira_epic_gets_its_comment_in_wiki_markup(make_runtime, settings, flavo
         assert body.endswith("okrbot:kr=jira-proj-1;~\n")
         auth = rsps.calls[-1].request.headers["Authorization"]
         assert auth.startswith("Basic " if flavour == "cloud" else "Bearer ")
+
+
+def test_github_app_acts_per_installation_from_the_delivery(make_runtime, settings):
+    import json as _json
+
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    rt = make_runtime(settings.with_overrides(github_app_id="12345", github_private_key=pem))
+    client = create_app(rt.settings, runtime=rt).test_client()
+    for event, body in (("issues", github_issues_event("opened", parent())),
+                        ("sub_issues", github_sub_issue_event("sub_issue_added", parent(),
+                                                              github_issue(11, updated_at="2026-11-03T10:00:00Z")))):
+        body["installation"] = {"id": 42, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI="}
+        raw = as_body(body)
+        client.post("/webhooks/github", data=raw, headers=github_headers(raw, event))
+    drain(rt)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        github = FakeGithub(rsps)
+        expires = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        rsps.add("POST", re.compile(r"https://api\.github\.com(:443)?/app/installations/42/access_tokens"), status=201,
+                 json={"token": "ghs_installation_token", "expires_at": expires, "permissions": {"issues": "write"}})
+        assert send(rt, entry(rt).id, now=later()) is None
+        token_call = next(c for c in rsps.calls if c.request.url.endswith("/access_tokens"))
+        claims = jwt.decode(token_call.request.headers["Authorization"].removeprefix("Bearer "),
+                            key.public_key(), algorithms=["RS256"])
+        assert claims["iss"] == "12345"
+        comment_calls = [c for c in rsps.calls if "/issues/" in c.request.url]
+        assert {c.request.headers["Authorization"] for c in comment_calls} == {"token ghs_installation_token"}
+        assert [m for m, _, _ in github.writes()] == ["POST"]
+        assert _json.loads(comment_calls[-1].request.body)["body"].startswith(f"<!-- okrbot:kr={KR} -->")
+
+
+def test_without_credentials_the_write_is_skipped_with_the_reason(make_runtime, settings, caplog):
+    rt = make_runtime(settings)
+    client = create_app(rt.settings, runtime=rt).test_client()
+    for event, body in (("issues", github_issues_event("opened", parent())),
+                        ("sub_issues", github_sub_issue_event("sub_issue_added", parent(),
+                                                              github_issue(11, updated_at="2026-11-03T10:00:00Z")))):
+        raw = as_body(body)
+        client.post("/webhooks/github", data=raw, headers=github_headers(raw, event))
+    drain(rt)
+    with caplog.at_level(logging.WARNING, logger="okrbot"):
+        assert send(rt, entry(rt).id, now=later()) is None
+    assert entry(rt).state == "skipped"
+    assert entry(rt).last_error.startswith("no GitHub credentials: set OKRBOT_GITHUB_TOKEN")
+    assert "not written: no GitHub credentials" in caplog.text
+
+
+def test_the_app_manifest_asks_for_exactly_what_okrbot_needs():
+    import yaml
+
+    from tests.conftest import ROOT
+    from webhooks.github import is_used
+
+    manifest = yaml.safe_load((ROOT / "app.yml").read_text())
+    assert manifest["default_permissions"] == {"issues": "write", "metadata": "read"}
+    assert manifest["hook_attributes"]["url"].endswith("/webhooks/github")
+    assert all(is_used(event, None) or event in ("issues", "sub_issues", "issue_comment", "milestone")
+               for event in manifest["default_events"])
+    assert sorted(manifest["default_events"]) == ["issue_comment", "issues", "milestone", "sub_issues"]
