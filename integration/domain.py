@@ -85,15 +85,17 @@ class Domain:
 
     def context(self, session, now: datetime | None = None, cause: str | None = None) -> Context:
         now = now or datetime.now(UTC)
-        changed = self.sync(session, now) if self.needs_sync(now) else set()
+        synced = self.sync(session, now) if self.needs_sync(now) else None
         ctx = Context(session, self.index, self.conventions, now, current_quarter(now.date()), cause=cause)
-        ctx.changed |= changed  # key results the mapping changed get their comment rewritten too
+        if synced is not None:  # what the mapping changed is rewritten and backfilled like the rest
+            ctx.changed |= synced.changed
+            ctx.created |= synced.created
         return ctx
 
-    def sync(self, session, now: datetime) -> set[str]:
+    def sync(self, session, now: datetime) -> Context:
         """Bring the database's file-declared objectives and key results in line with the mapping."""
         ctx = Context(session, self.index, self.conventions, now, current_quarter(now.date()), cause="mapping")
         sync_mapping(ctx, self.index.mapping)
         mtime = self._mtime  # synced once this unit of work commits, not before
         event.listen(session, "after_commit", lambda _s: setattr(self, "_synced_mtime", mtime), once=True)
-        return ctx.changed
+        return ctx

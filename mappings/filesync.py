@@ -43,8 +43,10 @@ def _sync_key_result(ctx: Context, spec: KeyResultSpec, mapping: MappingFile) ->
         kr = KeyResult(id=spec.id, source="file", created_at=ctx.now, anchor_assignees=[], n_open=0, n_done=0,
                        n_dropped=0, points_open=0.0, points_done=0.0, points_dropped=0.0, n_unestimated=0)
         ctx.session.add(kr)
+        ctx.created.add(spec.id)
         ctx.record(spec.id, "created", anchor=None, title=spec.title)
     elif not kr.active:
+        ctx.created.add(spec.id)
         ctx.record(spec.id, "created", anchor=kr.anchor_key, title=spec.title)
     kr.source, kr.active, kr.ended_at, kr.updated_at = "file", True, None, ctx.now
     kr.title, kr.objective_id, kr.owner_override = spec.title, spec.objective_id, spec.owner

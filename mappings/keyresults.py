@@ -39,6 +39,7 @@ class Context:
     cause: str | None = None  # "delivery:<id>", "mapping", "recount"
     actor: str | None = None  # who did it, when the event says
     changed: set[str] = field(default_factory=set)  # key results whose comment may need rewriting
+    created: set[str] = field(default_factory=set)  # key results that appeared: to be backfilled
     _before: dict[str, tuple] = field(default_factory=dict)
 
     def period(self) -> tuple[date, date]:
@@ -211,6 +212,7 @@ def _upsert_convention_kr(ctx: Context, kr: KeyResult | None, item: WorkItem) ->
         ctx.session.add(kr)
     if created:
         kr.active, kr.ended_at = True, None
+        ctx.created.add(kr.id)
         ctx.record(kr.id, "created", anchor=item.key, title=item.title)
     if kr.title != item.title:
         kr.updated_at = ctx.now

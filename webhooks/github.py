@@ -404,3 +404,16 @@ def _installation_id_of(payload: dict) -> int | None:
 def _account(installation: dict) -> str | None:
     person = _person(installation.get("account"))
     return person.login if person else None
+
+
+def issue_snapshot(issue: dict, options: GithubOptions = DEFAULT_OPTIONS, *, parent: WorkItemSnapshot | None = None,
+                   parent_known: bool = False) -> WorkItemSnapshot:
+    """A REST API issue object (the same shape as a webhook's `issue`) as a snapshot, for reconcile.
+
+    `parent_known` with `parent=None` says the issue has no parent (it left the one it had).
+    """
+    repo = _repo_from_url(issue.get("repository_url")) or _repo_from_url(issue.get("url"))
+    if repo is None:
+        raise PayloadError("issue without repository_url")
+    return _snapshot(issue, repo, options, parent_key=parent.key if parent else None,
+                     parent_id=parent.id if parent else None, parent_known=parent_known or parent is not None)

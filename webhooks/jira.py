@@ -346,3 +346,11 @@ def _site(url: object) -> _Site | None:
         host = f"{host}:{port}"
     context = parts.path[: parts.path.find("/rest/")] if "/rest/" in parts.path else ""
     return _Site(host, f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{context}")
+
+
+def issue_snapshot(issue: dict, options: JiraOptions = DEFAULT_OPTIONS) -> WorkItemSnapshot:
+    """A REST API issue (the same shape as a webhook's `issue`) as a snapshot, for reconcile."""
+    site = _site(issue.get("self"))
+    if site is None:
+        raise PayloadError("issue without a usable `self` URL")
+    return _snapshot(issue, site, {}, options)

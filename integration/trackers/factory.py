@@ -7,7 +7,6 @@ refreshes it before it expires).
 from __future__ import annotations
 
 import threading
-from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +14,7 @@ from mappings.models import GithubInstallation
 
 from ..config import Settings
 from .base import Anchor, CommentClient
+from .jira_client import site_host
 
 
 def _repo_of(anchor_key: str) -> str:
@@ -60,7 +60,7 @@ class Clients:
                 return f"github:installation:{anchor.installation_id}" if anchor.installation_id else None
             return "github:token" if s.github_token else None
         host = anchor.key.partition(":")[2].split("/", 1)[0]
-        if s.jira_url and urlsplit(s.jira_url).netloc.lower() == host.lower() and (s.jira_api_token or s.jira_pat):
+        if s.jira_url and site_host(s.jira_url) == host.lower() and (s.jira_api_token or s.jira_pat):
             return f"jira:{host}"
         return None
 

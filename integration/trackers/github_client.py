@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -33,6 +34,9 @@ class GithubClient:
         self._github = github
         self.credential = credential
         self._installation = installation
+        # One call at a time: PyGithub's shared connection keeps the pending request's verb, URL and body
+        # in attributes, so two threads could swap them (https://github.com/PyGithub/PyGithub/pull/2052).
+        self._lock = threading.Lock()
 
     @classmethod
     def from_token(cls, token: str, api_url: str = DEFAULT_API_URL, timeout: float = 10.0) -> GithubClient:
@@ -61,32 +65,35 @@ class GithubClient:
 
         https://docs.github.com/en/rest/issues/comments#list-issue-comments
         """
-        issue = self._issue(anchor)
-        with _translated(creating=False):
-            for comment in issue.get_comments():
-                if marker in (comment.body or ""):
-                    return RemoteComment(str(comment.id), comment.body)
-        return None
+        with self._lock:
+            issue = self._issue(anchor)
+            with _translated(creating=False):
+                for comment in issue.get_comments():
+                    if marker in (comment.body or ""):
+                        return RemoteComment(str(comment.id), comment.body)
+            return None
 
     def create_comment(self, anchor: Anchor, body: str) -> RemoteComment:
         """POST /repos/{owner}/{repo}/issues/{n}/comments {"body": ...}, sent once whatever happens.
 
         https://docs.github.com/en/rest/issues/comments#create-an-issue-comment
         """
-        issue = self._issue(anchor)
-        with _translated(creating=True):
-            comment = issue.create_comment(body)
-        return RemoteComment(str(comment.id), comment.body)
+        with self._lock:
+            issue = self._issue(anchor)
+            with _translated(creating=True):
+                comment = issue.create_comment(body)
+            return RemoteComment(str(comment.id), comment.body)
 
     def edit_comment(self, anchor: Anchor, comment_id: str, body: str) -> RemoteComment:
         """PATCH /repos/{owner}/{repo}/issues/comments/{comment_id} {"body": ...}.
 
         https://docs.github.com/en/rest/issues/comments#update-an-issue-comment
         """
-        comment = self._issue(anchor).get_comment(int(comment_id))  # lazy: no GET, only its URL
-        with _translated(creating=False, editing=True):
-            comment.edit(body)
-        return RemoteComment(str(comment.id), comment.body)
+        with self._lock:
+            comment = self._issue(anchor).get_comment(int(comment_id))  # lazy: no GET, only its URL
+            with _translated(creating=False, editing=True):
+                comment.edit(body)
+            return RemoteComment(str(comment.id), comment.body)
 
     def _issue(self, anchor: Anchor) -> Issue:
         """The anchor's issue, lazy (no request); fetches the installation token first if it is due."""

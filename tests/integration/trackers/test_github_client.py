@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -119,6 +120,26 @@ def test_requests_carry_the_timeout(api):
     GithubClient.from_token(TOKEN, timeout=2.5).find_comment(ANCHOR, MARKER)
 
     assert api.calls[0].request.req_kwargs["timeout"] == 3  # PyGithub takes whole seconds: rounded up
+
+
+def test_threads_sharing_a_client_send_one_request_at_a_time(api, client):
+    in_flight, most = [0], [0]
+
+    def slow_create(request):
+        in_flight[0] += 1
+        most[0] = max(most[0], in_flight[0])
+        time.sleep(0.05)
+        in_flight[0] -= 1
+        return 201, {}, json.dumps(real_comment("created"))
+
+    api.add_callback("POST", COMMENTS, callback=slow_create)
+    threads = [threading.Thread(target=client.create_comment, args=(ANCHOR, "body")) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(api.calls) == 3 and most[0] == 1
 
 
 def test_constructing_a_client_sends_nothing(api):

@@ -1,0 +1,276 @@
+"""Backfill and reconcile: a key result's whole work read through the tracker APIs and applied through
+the same path as webhook events, so both routes agree.
+
+Cheap when nothing changed: every GitHub page is asked for with its last ETag (a 304 costs no rate
+limit), Jira is asked only for what was updated since the last sync. A rate limit stops the sync and
+reschedules it; pages already read answer 304 the next time, so nothing is read twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from mappings.keyresults import apply_items
+from mappings.models import KeyResult, Membership, SyncState, WorkItem
+from mappings.workitems import apply_to_work_items
+from webhooks import github, jira
+from webhooks.events import Event, Person, WorkItemSnapshot
+
+from .db import unit_of_work
+from .trackers.base import RateLimited, TrackerError
+from .writeback import note_changes
+
+log = logging.getLogger("okrbot.reconcile")
+JIRA_MARGIN = timedelta(minutes=5)  # JQL compares in the account's time zone at minute precision
+
+
+@dataclass
+class SyncReport:
+    kr_id: str
+    calls: int = 0
+    not_modified: int = 0
+    items: int = 0
+    left: int = 0
+    retry_after: float | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # sub_issues | milestone | label | jira_epic | jira_label
+    ref: str  # "github:acme/web#12", "acme/web/3", "acme/web:growth", "PROJ-12", "PROJ:growth"
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}:{self.ref}"
+
+
+def sources_of(rt, kr: KeyResult) -> list[Source]:
+    """Where the key result's work can be read: its anchor's children, and okrs.yml sources."""
+    found: list[Source] = []
+    spec = rt.domain.index.spec(kr.id) if kr.source == "file" else None
+    if kr.anchor_key and kr.anchor_key.startswith("github:"):
+        found.append(Source("sub_issues", kr.anchor_key))
+    if kr.anchor_key and kr.anchor_key.startswith("jira:"):
+        found.append(Source("jira_epic", kr.anchor_key.rsplit("/", 1)[1]))
+    for s in spec.sources if spec else ():
+        if s.kind == "github_issue":
+            found.append(Source("sub_issues", f"github:{s.repo}#{s.number}"))
+        elif s.kind == "github_milestone":
+            found.append(Source("milestone", f"{s.repo}/{s.number}"))
+        elif s.kind == "github_label":
+            found.append(Source("label", f"{s.repo}:{s.label}"))
+        elif s.kind == "jira_epic":
+            found.append(Source("jira_epic", s.issue_key))
+        elif s.kind == "jira_label":
+            found.append(Source("jira_label", f"{s.project}:{s.label}"))
+    return list(dict.fromkeys(found))  # an anchor that is also a file source is read once
+
+
+def sync_key_result(rt, kr_id: str, full: bool = False) -> SyncReport:
+    """Read every source of the key result and apply what differs. Never raises for tracker errors."""
+    report = SyncReport(kr_id)
+    with rt.sessions() as session:
+        kr = session.get(KeyResult, kr_id)
+        sources = sources_of(rt, kr) if kr is not None and kr.active else []
+    for source in sources:
+        try:
+            if source.kind in ("sub_issues", "milestone", "label"):
+                _sync_github(rt, kr_id, source, report)
+            else:
+                _sync_jira(rt, kr_id, source, report, full)
+        except RateLimited as exc:
+            report.retry_after = exc.retry_after
+            log.warning("sync of %s paused by a rate limit: resumes in %.0f s", kr_id, exc.retry_after)
+            return report
+        except TrackerError as exc:
+            report.errors.append(f"{source.name}: {type(exc).__name__}: {exc.message}")
+            log.error("sync of %s: %s cannot be read: %s", kr_id, source.name, exc.message)
+    return report
+
+
+# --- applying, exactly as webhook events are ---------------------------------------------------
+
+
+def apply_snapshots(rt, events: list[Event], cause: str) -> list[int]:
+    """One unit of work: store the snapshots, apply them to key results, mark changed comments pending."""
+    with unit_of_work(rt.sessions) as session:
+        ctx = rt.domain.context(session, cause=cause)
+        for event in events:
+            apply_items(ctx, apply_to_work_items(session, event, None))
+        pending = note_changes(session, ctx.changed, ctx.now, rt.settings.write_delay)
+    from .processing import schedule_sends
+
+    schedule_sends(rt, pending)
+    return pending
+
+
+def _event(snapshot: WorkItemSnapshot, parent: WorkItemSnapshot | None = None, kind: str = "updated") -> Event:
+    return Event(snapshot.tracker, kind, snapshot, parent=parent)
+
+
+# --- GitHub: conditional pages ------------------------------------------------------------------
+
+
+def _state(session, kr_id: str, source: Source) -> SyncState:
+    state = session.get(SyncState, (kr_id, source.name))
+    if state is None:
+        state = SyncState(kr_id=kr_id, source=source.name, pages=[], calls=0)
+        session.add(state)
+    return state
+
+
+def _sync_github(rt, kr_id: str, source: Source, report: SyncReport) -> None:
+    reader = rt.readers.github_for(rt, _repo_of(source))
+    if reader is None:
+        report.errors.append(f"{source.name}: no GitHub credentials to read with")
+        return
+    started = datetime.now(UTC)
+    with rt.sessions() as session:
+        known = list(_state(session, kr_id, source).pages)
+    parent = _anchor_snapshot(rt, reader, source, report) if source.kind == "sub_issues" else None
+    pages, keys, url, index = [], set(), None, 0
+    while True:
+        etag = known[index]["etag"] if index < len(known) and (url is None or known[index]["url"] == url) else None
+        page = _fetch(reader, source, etag, url)
+        report.calls += page.calls
+        if page.not_modified:
+            report.not_modified += 1
+            pages.append(known[index])
+            url = known[index + 1]["url"] if index + 1 < len(known) else None
+        else:
+            snapshots = [_github_snapshot(rt, item, parent) for item in page.items]
+            pages.append({"url": url or "", "etag": page.etag, "keys": [s.key for s in snapshots]})
+            report.items += len(snapshots)
+            if snapshots:
+                kind = "linked" if parent is not None else "updated"
+                apply_snapshots(rt, [_event(s, parent, kind) for s in snapshots], f"sync:{source.name}")
+            url = page.next_url
+        keys |= set(pages[-1]["keys"])
+        index += 1
+        if not url:
+            break
+    _leavers(rt, kr_id, source, keys, parent, started, report, reader)
+    with unit_of_work(rt.sessions) as session:
+        state = _state(session, kr_id, source)
+        state.pages, state.synced_at, state.calls = pages, started, report.calls
+
+
+def _repo_of(source: Source) -> str:
+    if source.kind == "sub_issues":
+        return source.ref.partition(":")[2].partition("#")[0]
+    if source.kind == "milestone":
+        return source.ref.rsplit("/", 1)[0]
+    return source.ref.rsplit(":", 1)[0]
+
+
+def _fetch(reader, source: Source, etag: str | None, url: str | None):
+    if source.kind == "sub_issues":
+        repo, number = github_anchor(source.ref)
+        return reader.sub_issues(repo, number, etag=etag, url=url)
+    if source.kind == "milestone":
+        repo, number = source.ref.rsplit("/", 1)
+        return reader.issues(repo, milestone=int(number), etag=etag, url=url)
+    repo, label = source.ref.rsplit(":", 1)
+    return reader.issues(repo, label=label, etag=etag, url=url)
+
+
+def github_anchor(key: str) -> tuple[str, int]:
+    repo, _, number = key.partition(":")[2].partition("#")
+    return repo, int(number)
+
+
+def _github_snapshot(rt, item: dict, parent: WorkItemSnapshot | None) -> WorkItemSnapshot:
+    return github.issue_snapshot(item, rt.github_options, parent=parent)
+
+
+def _anchor_snapshot(rt, reader, source: Source, report: SyncReport) -> WorkItemSnapshot:
+    """The anchor itself, applied too (its labels, type, state and assignee make the key result)."""
+    repo, number = github_anchor(source.ref)
+    page = reader.get_issue(repo, number)
+    report.calls += page.calls
+    snapshot = _github_snapshot(rt, page.items[0], None)
+    apply_snapshots(rt, [_event(snapshot)], f"sync:{source.name}")
+    return snapshot
+
+
+def _leavers(rt, kr_id, source: Source, keys: set[str], parent, started, report, reader) -> None:
+    """Items the API no longer returns leave, as they would by webhook."""
+    with rt.sessions() as session:
+        if parent is not None:
+            stale = list(session.scalars(select(WorkItem).where(WorkItem.parent_key == parent.key,
+                                                                WorkItem.removed.is_(False))))
+        else:
+            members = select(Membership.work_item_key).where(Membership.kr_id == kr_id)
+            stale = list(session.scalars(select(WorkItem).where(WorkItem.key.in_(members),
+                                                                WorkItem.tracker == "github")))
+        stale = [i for i in stale if i.key not in keys]
+    events = []
+    for item in stale:
+        if parent is not None:  # no longer a sub-issue of the anchor: unlinked as of this listing
+            events.append(_unlinked(item, started))
+        else:  # left the milestone or label: its own state says where it is now
+            repo, number = github_anchor(item.key)
+            page = reader.get_issue(repo, number)
+            report.calls += page.calls
+            events.append(_event(_github_snapshot(rt, page.items[0], None)))
+    if events:
+        report.left += len(events)
+        apply_snapshots(rt, events, f"sync:{source.name}")
+
+
+def _unlinked(item: WorkItem, at: datetime) -> Event:
+    """The stored item, with no parent as of `at` (the start of the listing that no longer had it)."""
+    snapshot = WorkItemSnapshot(
+        key=item.key, tracker=item.tracker, id=item.ref, title=item.title, url=item.url, state=item.state,
+        state_reason=item.state_reason, assignees=tuple(Person(a["login"], a.get("name")) for a in item.assignees),
+        labels=tuple(item.labels), updated_at=max(at, item.updated_at), container=item.container,
+        milestone=item.milestone, issue_type=item.issue_type, estimate=item.estimate, parent_known=True)
+    return Event(item.tracker, "unlinked", snapshot)
+
+
+# --- Jira: what was updated since the last sync -----------------------------------------------
+
+
+def _sync_jira(rt, kr_id: str, source: Source, report: SyncReport, full: bool) -> None:
+    reader = rt.readers.jira_for(rt)
+    if reader is None:
+        report.errors.append(f"{source.name}: no Jira credentials to read with")
+        return
+    from .trackers.jira_reader import jql_quote, updated_since
+
+    started = datetime.now(UTC)
+    with rt.sessions() as session:
+        state = _state(session, kr_id, source)
+        since = None if full else state.synced_at
+    if source.kind == "jira_epic":
+        key = jql_quote(source.ref)
+        clauses = [f"parent = {key}", f"key = {key}"]
+        if rt.settings.jira_epic_link_field:
+            clauses.append(f"cf[{rt.settings.jira_epic_link_field.rsplit('_', 1)[-1]}] = {key}")
+        jql = "(" + " OR ".join(clauses) + ")"
+    else:
+        project, label = source.ref.split(":", 1)
+        jql = f"project = {jql_quote(project)} AND labels = {jql_quote(label)}"
+    if since is not None:
+        jql += " AND " + updated_since(since - JIRA_MARGIN)
+    issues, calls = reader.search(jql, fields=_jira_fields(rt))
+    report.calls += calls
+    snapshots = [jira.issue_snapshot(issue, rt.jira_options) for issue in issues]
+    report.items += len(snapshots)
+    if snapshots:
+        apply_snapshots(rt, [_event(s) for s in snapshots], f"sync:{source.name}")
+    with unit_of_work(rt.sessions) as session:
+        state = _state(session, kr_id, source)
+        state.synced_at, state.calls = started, calls
+
+
+def _jira_fields(rt) -> tuple[str, ...]:
+    wanted = ["summary", "status", "resolution", "assignee", "parent", "labels", "issuetype", "updated", "project"]
+    if rt.settings.jira_epic_link_field:
+        wanted.append(rt.settings.jira_epic_link_field)
+    return tuple(wanted + list(rt.settings.jira_story_points_fields))
