@@ -161,6 +161,33 @@ def outbox(rt: Runtime, failed: bool, limit: int) -> None:
 
 
 @main.command()
+@click.option("--key-result", "kr_id", help="the id of one key result")
+@click.option("--all", "all_", is_flag=True, help="every active key result")
+@click.option("--full", is_flag=True, help="Jira: read everything, not only what was updated since the last sync")
+@with_runtime
+def sync(rt: Runtime, kr_id: str | None, all_: bool, full: bool) -> None:
+    """Compare key results with the tracker through its API and apply the differences, now."""
+    from . import reconcile
+
+    if bool(kr_id) == all_:
+        raise click.UsageError("give --key-result ID or --all")
+    ids = reconcile.active_key_results(rt) if all_ else [kr_id]
+    failed = 0
+    for one in ids:
+        report = reconcile.sync_key_result(rt, one, full=full)
+        line = (f"{one}: {report.calls} API call(s), {report.not_modified} unchanged page(s), "
+                f"{report.items} item(s) read, {report.left} left")
+        if report.retry_after is not None:
+            line += f"; paused by a rate limit, resume in {report.retry_after:.0f} s"
+        click.echo(line)
+        for error in report.errors:
+            click.echo(f"  {error}", err=True)
+        failed += bool(report.errors) or report.retry_after is not None
+    if failed:
+        raise SystemExit(1)
+
+
+@main.command()
 @with_runtime
 def recount(rt: Runtime) -> None:
     """Rebuild every key result's members and counters from the work items; report differences."""

@@ -46,6 +46,8 @@ class Settings:
     health_at_risk: float = 10.0  # points below the expected progress still on track
     health_off_track: float = 25.0  # points below it that are off track
     write_delay: float = 60.0  # quiet period before a key result's comment is written
+    sync_interval_minutes: int = 60  # reconcile every key result with the tracker this often
+    redeliver_days: int = 3  # GitHub App: failed deliveries this recent are redelivered
     dry_run: bool = False
     github_token: str | None = field(default=None, repr=False)
     github_app_id: str | None = None
@@ -124,6 +126,8 @@ _PARSERS = {
     "HEALTH_AT_RISK": ("health_at_risk", lambda n, v: _points(n, v)),
     "HEALTH_OFF_TRACK": ("health_off_track", lambda n, v: _points(n, v)),
     "WRITE_DELAY": ("write_delay", lambda n, v: _seconds(n, v)),
+    "SYNC_INTERVAL_MINUTES": ("sync_interval_minutes", _positive_int),
+    "REDELIVER_DAYS": ("redeliver_days", _positive_int),
     "DRY_RUN": ("dry_run", _bool),
     "GITHUB_TOKEN": ("github_token", lambda n, v: v.strip() or None),
     "GITHUB_APP_ID": ("github_app_id", lambda n, v: v.strip() or None),

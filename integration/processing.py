@@ -41,10 +41,11 @@ def is_own_comment(event: Event) -> bool:
     return event.comment is not None and OWN_MARKER in event.comment.body
 
 
-def apply_parsed(rt, session, parsed: Parsed, delivery_pk: int | None) -> list[int]:
+def apply_parsed(rt, session, parsed: Parsed, delivery_pk: int | None) -> tuple[list[int], set[str]]:
     """Work items first (newest wins), then what they mean for key results, then the outbox.
 
-    Returns the outbox entries that became pending (to be scheduled once this transaction commits).
+    Returns the outbox entries that became pending and the key results that appeared, to be
+    scheduled (write-back, backfill) once this transaction commits.
     """
     ctx = rt.domain.context(session, cause=f"delivery:{delivery_pk}" if delivery_pk else "replay")
     note_installation(session, parsed, ctx.now)
@@ -59,7 +60,7 @@ def apply_parsed(rt, session, parsed: Parsed, delivery_pk: int | None) -> list[i
         apply_items(ctx, touched)
     for hook in rt.after_apply:  # extension point (tests inject failures here)
         hook(session, parsed, delivery_pk)
-    return note_changes(session, ctx.changed, ctx.now, rt.settings.write_delay)
+    return note_changes(session, ctx.changed, ctx.now, rt.settings.write_delay), set(ctx.created)
 
 
 def note_installation(session, parsed: Parsed, now: datetime) -> None:
@@ -91,7 +92,7 @@ def process_delivery(rt, delivery_pk: int) -> float | None:
             if delivery is None or delivery.status != RECEIVED:
                 return None  # processed already (a second doorbell, a sweep): nothing to do
             tracker, received_at = delivery.tracker, delivery.received_at
-            pending = apply_parsed(rt, session, parse_delivery(rt, delivery), delivery.id)
+            pending, created = apply_parsed(rt, session, parse_delivery(rt, delivery), delivery.id)
             delivery.status, delivery.processed_at = PROCESSED, datetime.now(UTC)
             delivery.last_error, delivery.next_attempt_at = None, None
     except PayloadError as exc:
@@ -100,6 +101,7 @@ def process_delivery(rt, delivery_pk: int) -> float | None:
         log.exception("delivery %s failed", delivery_pk)
         return _record_failure(rt, delivery_pk, f"{type(exc).__name__}: {exc}", permanent=False)
     schedule_sends(rt, pending)
+    schedule_backfills(rt, created)
     rt.metrics.processed(tracker, "processed", (datetime.now(UTC) - received_at).total_seconds())
     log.debug("delivery %s processed in %.1f ms", delivery_pk, (time.perf_counter() - started) * 1000)
     return None
@@ -112,6 +114,15 @@ def schedule_sends(rt, entry_ids: list[int]) -> None:
             rt.tasks.send_comment.schedule(args=(entry_id,), delay=rt.settings.write_delay)
         except Exception as exc:
             log.warning("queue unreachable, comment %s left to the sweep: %s", entry_id, exc)
+
+
+def schedule_backfills(rt, kr_ids: set[str]) -> None:
+    """A key result that appears is read whole through the API (never inside the webhook request)."""
+    for kr_id in sorted(kr_ids):
+        try:
+            rt.tasks.sync_key_result(kr_id)
+        except Exception as exc:  # the hourly reconcile reads it anyway
+            log.warning("queue unreachable, backfill of %s left to the next reconcile: %s", kr_id, exc)
 
 
 def backoff_seconds(rt, attempts: int) -> float:

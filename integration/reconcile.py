@@ -132,7 +132,7 @@ def _sync_github(rt, kr_id: str, source: Source, report: SyncReport) -> None:
     started = datetime.now(UTC)
     with rt.sessions() as session:
         known = list(_state(session, kr_id, source).pages)
-    parent = _anchor_snapshot(rt, reader, source, report) if source.kind == "sub_issues" else None
+    parent = _anchor_snapshot(rt, reader, kr_id, source, report) if source.kind == "sub_issues" else None
     pages, keys, url, index = [], set(), None, 0
     while True:
         etag = known[index]["etag"] if index < len(known) and (url is None or known[index]["url"] == url) else None
@@ -188,13 +188,23 @@ def _github_snapshot(rt, item: dict, parent: WorkItemSnapshot | None) -> WorkIte
     return github.issue_snapshot(item, rt.github_options, parent=parent)
 
 
-def _anchor_snapshot(rt, reader, source: Source, report: SyncReport) -> WorkItemSnapshot:
+def _anchor_snapshot(rt, reader, kr_id: str, source: Source, report: SyncReport) -> WorkItemSnapshot:
     """The anchor itself, applied too (its labels, type, state and assignee make the key result)."""
     repo, number = github_anchor(source.ref)
-    page = reader.get_issue(repo, number)
+    anchor = Source("issue", source.ref)
+    with rt.sessions() as session:
+        known = _state(session, kr_id, anchor).pages
+        stored = session.get(WorkItem, source.ref)
+    etag = known[0]["etag"] if known and stored is not None else None
+    page = reader.get_issue(repo, number, etag=etag)
     report.calls += page.calls
+    if page.not_modified:
+        report.not_modified += 1
+        return snapshot_of(stored)
     snapshot = _github_snapshot(rt, page.items[0], None)
     apply_snapshots(rt, [_event(snapshot)], f"sync:{source.name}")
+    with unit_of_work(rt.sessions) as session:
+        _state(session, kr_id, anchor).pages = [{"url": "", "etag": page.etag, "keys": [snapshot.key]}]
     return snapshot
 
 
@@ -212,7 +222,7 @@ def _leavers(rt, kr_id, source: Source, keys: set[str], parent, started, report,
     events = []
     for item in stale:
         if parent is not None:  # no longer a sub-issue of the anchor: unlinked as of this listing
-            events.append(_unlinked(item, started))
+            events.append(_unlinked(item))
         else:  # left the milestone or label: its own state says where it is now
             repo, number = github_anchor(item.key)
             page = reader.get_issue(repo, number)
@@ -223,13 +233,23 @@ def _leavers(rt, kr_id, source: Source, keys: set[str], parent, started, report,
         apply_snapshots(rt, events, f"sync:{source.name}")
 
 
-def _unlinked(item: WorkItem, at: datetime) -> Event:
-    """The stored item, with no parent as of `at` (the start of the listing that no longer had it)."""
-    snapshot = WorkItemSnapshot(
-        key=item.key, tracker=item.tracker, id=item.ref, title=item.title, url=item.url, state=item.state,
-        state_reason=item.state_reason, assignees=tuple(Person(a["login"], a.get("name")) for a in item.assignees),
-        labels=tuple(item.labels), updated_at=max(at, item.updated_at), container=item.container,
-        milestone=item.milestone, issue_type=item.issue_type, estimate=item.estimate, parent_known=True)
+def snapshot_of(item: WorkItem) -> WorkItemSnapshot:
+    """A stored work item as a snapshot (what the last 200 said, when a page answers 304)."""
+    return WorkItemSnapshot(
+        key=item.key, tracker=item.tracker, id=item.ref.rsplit(":", 1)[-1], title=item.title, url=item.url,
+        state=item.state, state_reason=item.state_reason,
+        assignees=tuple(Person(a["login"], a.get("name")) for a in item.assignees), labels=tuple(item.labels),
+        updated_at=item.updated_at, container=item.container, milestone=item.milestone,
+        issue_type=item.issue_type, estimate=item.estimate)
+
+
+def _unlinked(item: WorkItem) -> Event:
+    """The stored item, with no parent. Its time stays the item's own: the listing says nothing newer
+    about its state, and a later real change must still win over this."""
+    from dataclasses import replace
+
+    stamp = max(item.updated_at, item.parent_changed_at or item.updated_at)
+    snapshot = replace(snapshot_of(item), updated_at=stamp, parent_known=True)
     return Event(item.tracker, "unlinked", snapshot)
 
 
@@ -274,3 +294,36 @@ def _jira_fields(rt) -> tuple[str, ...]:
     if rt.settings.jira_epic_link_field:
         wanted.append(rt.settings.jira_epic_link_field)
     return tuple(wanted + list(rt.settings.jira_story_points_fields))
+
+
+def active_key_results(rt) -> list[str]:
+    with rt.sessions() as session:
+        return list(session.scalars(select(KeyResult.id).where(KeyResult.active.is_(True)).order_by(KeyResult.id)))
+
+
+def redeliver_failed(rt, now: datetime | None = None) -> int:
+    """GitHub never redelivers by itself: an App's failed deliveries of the last days are asked for again.
+
+    Only those okrbot has not stored (a delivery it stored is never lost, whatever GitHub recorded).
+    """
+    app = rt.readers.github_app()
+    if app is None:
+        return 0
+    from mappings.models import Delivery
+
+    since = (now or datetime.now(UTC)) - timedelta(days=rt.settings.redeliver_days)
+    try:
+        failed = app.failed_deliveries(since)
+        with rt.sessions() as session:
+            guids = {d["guid"] for d in failed}
+            stored = set(session.scalars(select(Delivery.delivery_id).where(
+                Delivery.tracker == "github", Delivery.delivery_id.in_(guids)))) if guids else set()
+        again = [d for d in failed if d["guid"] not in stored]
+        for delivery in again:
+            app.redeliver(delivery["id"])
+    except TrackerError as exc:
+        log.warning("failed deliveries could not be redelivered now: %s", exc.message)
+        return 0
+    if again:
+        log.warning("asked GitHub to redeliver %d failed deliveries", len(again))
+    return len(again)

@@ -17,7 +17,7 @@ from .db import make_engine, make_sessionmaker
 from .domain import Domain
 from .metrics import Metrics
 from .queue import Doorbell, make_huey
-from .trackers.factory import Clients
+from .trackers.factory import Clients, Readers
 
 
 @dataclass
@@ -32,6 +32,7 @@ class Runtime:
     jira_options: JiraOptions
     domain: Domain = None
     clients: Clients = None
+    readers: Readers = None
     doorbell: Doorbell = None  # set once the tasks exist
     tasks: object = None
     after_apply: list = field(default_factory=list)
@@ -58,6 +59,7 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     rt.domain = domain
     rt.clients = Clients(settings)
+    rt.readers = Readers(settings)
     rt.metrics = Metrics(lambda: count_waiting(rt))
     rt.tasks = register_tasks(rt.huey, rt)
     rt.doorbell = Doorbell(rt.tasks.process_deliveries)

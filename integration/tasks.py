@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from huey import Huey, crontab
 
+from . import reconcile
 from .processing import process_delivery, stuck_deliveries
 from .sender import due_entries, send
 
@@ -20,6 +21,8 @@ class Tasks:
     sweep: object
     send_comment: object
     sweep_outbox: object
+    sync_key_result: object
+    reconcile_all: object
 
 
 def register_tasks(huey: Huey, rt) -> Tasks:
@@ -54,5 +57,29 @@ def register_tasks(huey: Huey, rt) -> Tasks:
             send_comment(entry_id)
         return len(ids)
 
+    @huey.task(name="okrbot.sync_key_result")
+    def sync_key_result(kr_id: str, full: bool = False) -> dict:
+        """Backfill on discovery, and reconcile; a rate limit reschedules it (its place is kept by ETags)."""
+        report = reconcile.sync_key_result(rt, kr_id, full=full)
+        if report.retry_after is not None:
+            sync_key_result.schedule(args=(kr_id, full), delay=report.retry_after)
+        return {"calls": report.calls, "items": report.items, "not_modified": report.not_modified}
+
+    @huey.periodic_task(reconcile_schedule(rt.settings.sync_interval_minutes), name="okrbot.reconcile")
+    def reconcile_all() -> int:
+        """Every active key result compared with the tracker; missed deliveries of an App redelivered."""
+        ids = reconcile.active_key_results(rt)
+        for kr_id in ids:
+            sync_key_result(kr_id)
+        reconcile.redeliver_failed(rt)
+        return len(ids)
+
     return Tasks(process_deliveries=process_deliveries, sweep=sweep, send_comment=send_comment,
-                 sweep_outbox=sweep_outbox)
+                 sweep_outbox=sweep_outbox, sync_key_result=sync_key_result, reconcile_all=reconcile_all)
+
+
+def reconcile_schedule(minutes: int):
+    """Every `minutes` (a divisor of 60 or a multiple of it), at minute 7 past to spread the load."""
+    if minutes >= 60:
+        return crontab(minute="7", hour=f"*/{max(1, minutes // 60)}")
+    return crontab(minute=f"*/{minutes}")

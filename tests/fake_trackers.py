@@ -7,10 +7,12 @@ network is replaced. Every request is kept, so tests assert exactly what was sen
 from __future__ import annotations
 
 import copy
+import hashlib
 import itertools
 import json
 import re
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
 
 import responses
 
@@ -30,6 +32,9 @@ class Forced:
 class FakeGithub:
     def __init__(self, rsps: responses.RequestsMock, base: str = GITHUB):
         self.base, self.comments, self.forced = base, {}, []
+        self.sub_issue_lists: dict[tuple[str, int], list[dict]] = {}  # (repo, parent number) → issues
+        self.issues: dict[tuple[str, int], dict] = {}  # what GET issue answers, when set
+        self.not_modified = 0
         self._ids = itertools.count(1001)
         self.deleted: set[int] = set()
         webhook = load_fixture("github/issue_comment/octokit-webhooks__created.payload.json")
@@ -38,6 +43,7 @@ class FakeGithub:
         rsps.add_callback("GET", re.compile(rf"{b}/repos/[^/]+/[^/]+$"), self._get_repo)
         rsps.add_callback("GET", re.compile(rf"{b}/repos/[^/]+/[^/]+/issues/\d+$"), self._get_issue)
         rsps.add_callback("GET", re.compile(rf"{b}/repos/[^/]+/[^/]+/issues/\d+/comments(\?.*)?$"), self._list)
+        rsps.add_callback("GET", re.compile(rf"{b}/repos/[^/]+/[^/]+/issues/\d+/sub_issues(\?.*)?$"), self._subs)
         rsps.add_callback("POST", re.compile(rf"{b}/repos/[^/]+/[^/]+/issues/\d+/comments$"), self._create)
         rsps.add_callback("GET", re.compile(rf"{b}/repos/[^/]+/[^/]+/issues/comments/\d+$"), self._get_comment)
         rsps.add_callback("PATCH", re.compile(rf"{b}/repos/[^/]+/[^/]+/issues/comments/\d+$"), self._edit)
@@ -65,14 +71,37 @@ class FakeGithub:
         return self._json(200, body)
 
     def _get_issue(self, request):
-        parts = request.path_url.split("/")
-        body = copy.deepcopy(self._issue) | {"number": int(parts[5]),
-                                             "url": f"{self.base}{request.path_url}"}
-        return self._json(200, body)
+        parts = request.path_url.split("?")[0].split("/")
+        known = self.issues.get((f"{parts[2]}/{parts[3]}", int(parts[5])))
+        body = known or copy.deepcopy(self._issue) | {"number": int(parts[5]), "url": f"{self.base}{request.path_url}"}
+        return self._conditional(request, body)
 
     def _comment_json(self, c: dict) -> dict:
         return copy.deepcopy(self._comment) | {"id": c["id"], "body": c["body"],
                                                "url": f"{self.base}/repos/{c['repo']}/issues/comments/{c['id']}"}
+
+    def _subs(self, request):
+        """Sub-issues, 100 a page with GitHub's Link header, and ETags that answer 304 when unchanged."""
+        parts = request.path_url.split("?")[0].split("/")
+        if self.forced and self.forced[0].status in (403, 429) and "sub_issues" in request.url:
+            f = self.forced.pop(0)
+            return self._json(f.status, f.body, f.headers)
+        items = self.sub_issue_lists.get((f"{parts[2]}/{parts[3]}", int(parts[5])), [])
+        page = int(parse_qs(urlsplit(request.url).query).get("page", ["1"])[0])
+        chunk = items[(page - 1) * 100: page * 100]
+        headers = {}
+        if page * 100 < len(items):
+            path = request.path_url.split("?")[0]
+            headers["Link"] = f'<{self.base}{path}?per_page=100&page={page + 1}>; rel="next"'
+        return self._conditional(request, chunk, headers)
+
+    def _conditional(self, request, body, headers=None):
+        text = json.dumps(body, sort_keys=True)
+        etag = '"' + hashlib.sha1(text.encode()).hexdigest() + '"'
+        if request.headers.get("If-None-Match") == etag:
+            self.not_modified += 1
+            return 304, {"ETag": etag, **(headers or {})}, ""
+        return 200, {"Content-Type": "application/json", "ETag": etag, **(headers or {})}, text
 
     def _list(self, request):
         parts = request.path_url.split("?")[0].split("/")
@@ -126,17 +155,24 @@ class FakeJira:
 
     def __init__(self, rsps: responses.RequestsMock, base: str):
         self.base, self.comments, self.forced = base.rstrip("/"), {}, []
+        self.search_results: list[dict] = []  # what a JQL search answers
         self._ids = itertools.count(10100)
         self._template = load_fixture_api("jira/jira-ruby/issue/10002/comment/10000.json")
         b = _with_any_port(self.base)
         rsps.add_callback("GET", re.compile(rf"{b}/rest/api/2/issue/[A-Z0-9]+-\d+/comment(\?.*)?$"), self._list)
         rsps.add_callback("POST", re.compile(rf"{b}/rest/api/2/issue/[A-Z0-9]+-\d+/comment$"), self._create)
         rsps.add_callback("PUT", re.compile(rf"{b}/rest/api/2/issue/[A-Z0-9]+-\d+/comment/\d+$"), self._edit)
+        for method in ("GET", "POST"):  # reconcile's searches: nothing beyond what webhooks told
+            rsps.add_callback(method, re.compile(rf"{b}/rest/api/[23]/search(/jql)?(\?.*)?$"), self._search)
         self.rsps = rsps
 
     def writes(self) -> list[tuple[str, str, str]]:
         return [(c.request.method, c.request.path_url, json.loads(c.request.body)["body"])
                 for c in self.rsps.calls if c.request.method in ("POST", "PUT") and "/comment" in c.request.url]
+
+    def _search(self, request):
+        found = self.search_results
+        return self._json(200, {"startAt": 0, "maxResults": 100, "total": len(found), "issues": found})
 
     def _json(self, status, body):
         return status, {"Content-Type": "application/json"}, json.dumps(body)

@@ -78,3 +78,57 @@ class Clients:
         if s.jira_pat:
             return JiraClient.server(s.jira_url, s.jira_pat, timeout=self.timeout)
         return JiraClient.cloud(s.jira_url, s.jira_email, s.jira_api_token, timeout=self.timeout)
+
+
+class Readers:
+    """Readers for reconcile, one per credential, like the writing clients."""
+
+    def __init__(self, settings: Settings, timeout: float = 10.0):
+        self.settings = settings
+        self.timeout = timeout
+        self._made: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def _cached(self, key: str, make):
+        with self._lock:
+            if key not in self._made:
+                self._made[key] = make()
+            return self._made[key]
+
+    def github_for(self, rt, repo: str):
+        from .github_reader import GithubReader
+
+        s = self.settings
+        if s.github_app_id and s.github_private_key:
+            with rt.sessions() as session:
+                row = session.get(GithubInstallation, repo.lower())
+            if row is None:
+                return None
+            return self._cached(f"github:installation:{row.installation_id}", lambda: GithubReader.from_app(
+                s.github_app_id, s.github_private_key, row.installation_id, api_url=s.github_api_url,
+                timeout=self.timeout))
+        if s.github_token:
+            return self._cached("github:token", lambda: GithubReader.from_token(
+                s.github_token, api_url=s.github_api_url, timeout=self.timeout))
+        return None
+
+    def github_app(self):
+        """The App itself (JWT), for its deliveries API; None without an App."""
+        from .github_reader import GithubReader
+
+        s = self.settings
+        if not (s.github_app_id and s.github_private_key):
+            return None
+        return self._cached("github:app", lambda: GithubReader.from_app(
+            s.github_app_id, s.github_private_key, None, api_url=s.github_api_url, timeout=self.timeout))
+
+    def jira_for(self, rt):
+        from .jira_reader import JiraReader
+
+        s = self.settings
+        if not s.jira_url or not (s.jira_pat or s.jira_api_token):
+            return None
+        if s.jira_pat:
+            return self._cached("jira:pat", lambda: JiraReader.server(s.jira_url, s.jira_pat, timeout=self.timeout))
+        return self._cached("jira:cloud", lambda: JiraReader.cloud(s.jira_url, s.jira_email, s.jira_api_token,
+                                                                   timeout=self.timeout))

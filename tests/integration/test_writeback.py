@@ -211,15 +211,18 @@ def test_anchor_gone_is_recorded_and_not_retried(rt, github, post):
 def test_dry_run_renders_and_logs_but_writes_nothing(make_runtime, settings, caplog):
     rt = make_runtime(settings.with_overrides(github_token=TOKEN, dry_run=True))
     client = create_app(rt.settings, runtime=rt).test_client()
-    raw = as_body(github_issues_event("opened", parent()))
-    client.post("/webhooks/github", data=raw, headers=github_headers(raw, "issues"))
-    child = github_issue(11, updated_at="2026-11-03T10:00:00Z")
-    raw = as_body(github_sub_issue_event("sub_issue_added", parent(), child))
-    client.post("/webhooks/github", data=raw, headers=github_headers(raw, "sub_issues"))
-    drain(rt)
-    with responses.RequestsMock() as rsps, caplog.at_level(logging.INFO, logger="okrbot"):
-        assert send(rt, entry(rt).id, now=later()) is None
-        assert len(rsps.calls) == 0
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        github = FakeGithub(rsps)  # the backfill reads; nothing may be written
+        child = github_issue(11, updated_at="2026-11-03T10:00:00Z")
+        github.sub_issue_lists[("Codertocat/Hello-World", 10)] = [child]
+        raw = as_body(github_issues_event("opened", parent()))
+        client.post("/webhooks/github", data=raw, headers=github_headers(raw, "issues"))
+        raw = as_body(github_sub_issue_event("sub_issue_added", parent(), child))
+        client.post("/webhooks/github", data=raw, headers=github_headers(raw, "sub_issues"))
+        drain(rt)
+        with caplog.at_level(logging.INFO, logger="okrbot"):
+            assert send(rt, entry(rt).id, now=later()) is None
+        assert github.writes() == []
     assert entry(rt).state == DRY_RUN
     assert f"dry run: would write the comment of {KR}" in caplog.text and "0 of 1 done" in caplog.text
     assert TOKEN not in caplog.text
@@ -269,18 +272,20 @@ def test_jira_epic_gets_its_comment_in_wiki_markup(make_runtime, settings, flavo
              else {"jira_pat": "jira-pat-not-real"})
     rt = make_runtime(settings.with_overrides(jira_url=f"{scheme}://{host}", **creds))
     client = create_app(rt.settings, runtime=rt).test_client()
+    rsps = responses.RequestsMock(assert_all_requests_are_fired=False)
+    rsps.start()
+    jira = FakeJira(rsps, f"{scheme}://{host}")  # the backfill's searches too
 
     def post(body):
         raw = as_body(body)
         assert client.post("/webhooks/jira", data=raw, headers=jira_headers(raw)).status_code == 202
         drain(rt)
 
-    post(jira_issue_event("PROJ-1", flavour=flavour, summary="Cut churn", issue_type="Epic", labels=("key-result",),
-                          assignee="alice", updated="2026-11-02T10:00:00.000+0000"))
-    post(jira_issue_event("PROJ-2", flavour=flavour, parent="PROJ-1", category=DONE, resolution="Done",
-                          updated="2026-11-03T10:00:00.000+0000"))
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        jira = FakeJira(rsps, f"{scheme}://{host}")
+    try:
+        post(jira_issue_event("PROJ-1", flavour=flavour, summary="Cut churn", issue_type="Epic",
+                              labels=("key-result",), assignee="alice", updated="2026-11-02T10:00:00.000+0000"))
+        post(jira_issue_event("PROJ-2", flavour=flavour, parent="PROJ-1", category=DONE, resolution="Done",
+                              updated="2026-11-03T10:00:00.000+0000"))
         assert send(rt, entry(rt, "jira-proj-1").id, now=later()) is None
         [(method, path, body)] = jira.writes()
         assert (method, path) == ("POST", "/rest/api/2/issue/PROJ-1/comment")
@@ -288,7 +293,10 @@ def test_jira_epic_gets_its_comment_in_wiki_markup(make_runtime, settings, flavo
         assert "{{▓▓▓▓▓▓▓▓▓▓}} 100% · 1 of 1 done" in body and "*Owner:* Alice" in body
         assert body.endswith("okrbot:kr=jira-proj-1;~\n")
         auth = rsps.calls[-1].request.headers["Authorization"]
-        assert auth.startswith("Basic " if flavour == "cloud" else "Bearer ")
+    finally:
+        rsps.stop()
+        rsps.reset()
+    assert auth.startswith("Basic " if flavour == "cloud" else "Bearer ")
 
 
 def test_github_app_acts_per_installation_from_the_delivery(make_runtime, settings):
@@ -303,18 +311,21 @@ def test_github_app_acts_per_installation_from_the_delivery(make_runtime, settin
                             serialization.NoEncryption()).decode()
     rt = make_runtime(settings.with_overrides(github_app_id="12345", github_private_key=pem))
     client = create_app(rt.settings, runtime=rt).test_client()
+    rsps = responses.RequestsMock(assert_all_requests_are_fired=False)
+    rsps.start()
+    github = FakeGithub(rsps)
+    github.sub_issue_lists[("Codertocat/Hello-World", 10)] = [github_issue(11, updated_at="2026-11-03T10:00:00Z")]
+    expires = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rsps.add("POST", re.compile(r"https://api\.github\.com(:443)?/app/installations/42/access_tokens"), status=201,
+             json={"token": "ghs_installation_token", "expires_at": expires, "permissions": {"issues": "write"}})
     for event, body in (("issues", github_issues_event("opened", parent())),
                         ("sub_issues", github_sub_issue_event("sub_issue_added", parent(),
                                                               github_issue(11, updated_at="2026-11-03T10:00:00Z")))):
         body["installation"] = {"id": 42, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI="}
         raw = as_body(body)
         client.post("/webhooks/github", data=raw, headers=github_headers(raw, event))
-    drain(rt)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        github = FakeGithub(rsps)
-        expires = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        rsps.add("POST", re.compile(r"https://api\.github\.com(:443)?/app/installations/42/access_tokens"), status=201,
-                 json={"token": "ghs_installation_token", "expires_at": expires, "permissions": {"issues": "write"}})
+    drain(rt)  # the backfill reads with the installation token too
+    try:
         assert send(rt, entry(rt).id, now=later()) is None
         token_call = next(c for c in rsps.calls if c.request.url.endswith("/access_tokens"))
         claims = jwt.decode(token_call.request.headers["Authorization"].removeprefix("Bearer "),
@@ -324,6 +335,9 @@ def test_github_app_acts_per_installation_from_the_delivery(make_runtime, settin
         assert {c.request.headers["Authorization"] for c in comment_calls} == {"token ghs_installation_token"}
         assert [m for m, _, _ in github.writes()] == ["POST"]
         assert _json.loads(comment_calls[-1].request.body)["body"].startswith(f"<!-- okrbot:kr={KR} -->")
+    finally:
+        rsps.stop()
+        rsps.reset()
 
 
 def test_without_credentials_the_write_is_skipped_with_the_reason(make_runtime, settings, caplog):
