@@ -360,7 +360,9 @@ def check_bodies(fake: FakeGithub, done: int) -> tuple[int, int]:
 
 
 def rate_figures(writes: list[tuple[float, str, int, str]]) -> dict[str, tuple[int, float | None, float | None]]:
-    """Per credential (Authorization header): (most writes in any 1 s window, smallest gap, median gap in s)."""
+    """Per credential (Authorization header): (most writes in any 1 s window, smallest gap, median gap in s).
+
+    Times are when the fake received each request, not when okrbot reserved its second."""
     by_credential: dict[str, list[float]] = defaultdict(list)
     for t, _method, _issue, auth in writes:
         by_credential[auth].append(t)
@@ -375,6 +377,11 @@ def rate_figures(writes: list[tuple[float, str, int, str]]) -> dict[str, tuple[i
         gaps = [b - a for a, b in itertools.pairwise(times)]
         figures[auth] = (most, min(gaps) if gaps else None, statistics.median(gaps) if gaps else None)
     return figures
+
+
+def short_gaps(times) -> int:
+    ordered = sorted(times)
+    return sum(1 for a, b in itertools.pairwise(ordered) if b - a < 1.0)
 
 
 def masked(auth: str) -> str:
@@ -434,7 +441,8 @@ def main() -> None:
         for auth, (most, gap, median) in rates.items():
             print(f"credential {masked(auth)}: {sum(1 for w in all_writes if w[3] == auth)} writes, most in 1 s: "
                   f"{most}, smallest gap: {gap if gap is None else round(gap, 3)} s, median gap: "
-                  f"{median if median is None else round(median, 3)} s", flush=True)
+                  f"{median if median is None else round(median, 3)} s, gaps under 1 s: "
+                  f"{short_gaps(t for t, _m, _i, a in all_writes if a == auth)}", flush=True)
         outbox = bot.query("select state, count(*), sum(writes) from outbox group by state")
         failed = bot.query("select count(*) from deliveries where status <> 'processed'")[0][0]
         print(f"outbox: {', '.join(f'{s}={n} (writes {w})' for s, n, w in outbox)}; "

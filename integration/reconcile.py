@@ -74,6 +74,9 @@ def sources_of(rt, kr: KeyResult) -> list[Source]:
 def sync_key_result(rt, kr_id: str, full: bool = False) -> SyncReport:
     """Read every source of the key result and apply what differs. Never raises for tracker errors."""
     report = SyncReport(kr_id)
+    if rt.domain.needs_sync(datetime.now(UTC)):  # okrs.yml first: the key result may come from it
+        with unit_of_work(rt.sessions) as session:
+            rt.domain.context(session, cause="mapping")
     with rt.sessions() as session:
         kr = session.get(KeyResult, kr_id)
         sources = sources_of(rt, kr) if kr is not None and kr.active else []

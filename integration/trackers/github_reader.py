@@ -53,8 +53,10 @@ class Page:
 class GithubReader:
     """Reads for reconcile, on GitHub.com or GitHub Enterprise Server (`api_url="https://<host>/api/v3"`)."""
 
-    def __init__(self, github: Github, credential: str, api_url: str = DEFAULT_API_URL, app: Github | None = None):
-        self._github = github
+    def __init__(
+        self, github: Github | None, credential: str, api_url: str = DEFAULT_API_URL, app: Github | None = None,
+    ):
+        self._github = github  # None: an App-only reader, for webhook deliveries
         self._app = app  # authenticated as the App itself (JWT): the only way into /app endpoints
         self._api_url = api_url.rstrip("/")
         self.credential = credential
@@ -66,18 +68,22 @@ class GithubReader:
 
     @classmethod
     def from_app(
-        cls, app_id: int | str, private_key_pem: str, installation_id: int,
+        cls, app_id: int | str, private_key_pem: str, installation_id: int | None,
         api_url: str = DEFAULT_API_URL, timeout: float = 10.0,
     ) -> GithubReader:
         """Reads as one installation of a GitHub App; `failed_deliveries` and `redeliver` act as the App (JWT).
 
         Same construction and credential as `GithubClient.from_app`: reads and writes of one installation
-        are counted on one budget.
+        are counted on one budget. `installation_id=None`: the App alone ("github:app"), for its webhook
+        deliveries only; issue reads then raise ValueError.
         """
         app_auth = Auth.AppAuth(app_id, private_key_pem)
+        app = _github(app_auth, api_url, timeout)
+        if installation_id is None:
+            return cls(None, "github:app", api_url, app=app)
         installation = app_auth.get_installation_auth(installation_id)
         return cls(_github(installation, api_url, timeout), f"github:installation:{installation_id}", api_url,
-                   app=_github(app_auth, api_url, timeout))
+                   app=app)
 
     # --- issues ------------------------------------------------------------------------------------
 
@@ -206,7 +212,11 @@ class GithubReader:
                 raise ValueError(f"not a URL of {self._api_url}: {url!r}")
             path, params = url, {}  # PyGithub sends its path and query to the configured host
         headers = {"If-None-Match": etag} if etag else {}
-        return self._request("GET", path, params, headers, github or self._github)
+        if github is None:
+            if self._github is None:
+                raise ValueError("an App-only reader (no installation) cannot read repositories")
+            github = self._github
+        return self._request("GET", path, params, headers, github)
 
     def _request(
         self, verb: str, url: str, params: dict[str, Any], headers: dict[str, str], github: Github,

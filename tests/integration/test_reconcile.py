@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import responses
 from click.testing import CliRunner
@@ -169,3 +171,63 @@ def test_sync_command(rt, github, client):
     assert result.exit_code == 0, result.output
     assert result.output == f"{KR}: 2 API call(s), 2 unchanged page(s), 0 item(s) read, 0 left\n"
     assert CliRunner().invoke(main, ["sync"], env=env).exit_code == 2
+
+
+def test_an_apps_failed_deliveries_are_redelivered_unless_stored(make_runtime, settings):
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from integration.reconcile import redeliver_failed
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    rt = make_runtime(settings.with_overrides(github_app_id="12345", github_private_key=pem))
+    client = create_app(rt.settings, runtime=rt).test_client()
+    raw = as_body("github/issues/octokit-webhooks__opened.payload.json")
+    client.post("/webhooks/github", data=raw, headers=github_headers(raw, "issues", delivery="guid-stored"))
+    now = datetime.now(UTC)
+
+    def delivery(i, guid, status, age_hours):
+        at = (now - timedelta(hours=age_hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {"id": i, "guid": guid, "delivered_at": at, "redelivery": False, "duration": 0.3,
+                "status": status, "status_code": 502 if status != "OK" else 202, "event": "issues",
+                "action": "opened", "installation_id": 42, "repository_id": 1}
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add("GET", re.compile(r"https://api\.github\.com(:443)?/app/hook/deliveries.*"), json=[
+            delivery(5, "guid-missed", "Bad Gateway", 1), delivery(4, "guid-stored", "Bad Gateway", 2),
+            delivery(3, "guid-ok", "OK", 3), delivery(2, "guid-old", "Bad Gateway", 24 * 10)])
+        rsps.add("POST", re.compile(r"https://api\.github\.com(:443)?/app/hook/deliveries/5/attempts"), status=202,
+                 json={})
+        assert redeliver_failed(rt) == 1
+        posts = [c.request for c in rsps.calls if c.request.method == "POST"]
+        assert [p.path_url for p in posts] == ["/app/hook/deliveries/5/attempts"]
+        assert posts[0].headers["Authorization"].startswith("Bearer ")  # the App's JWT
+
+
+def test_milestone_source_reads_the_milestones_issues_and_leavers_are_refetched(make_runtime, settings, tmp_path):
+    okrs = tmp_path / "okrs.yml"
+    okrs.write_text("objectives:\n  - id: o\n    title: O\n    key_results:\n      - id: launch\n"
+                    "        title: Launch\n        owner: erin\n        sources:\n"
+                    "          - github_milestone: Codertocat/Hello-World/7\n")
+    rt = make_runtime(settings.with_overrides(github_token=TOKEN, mappings=str(okrs)))
+    client = create_app(rt.settings, runtime=rt).test_client()
+    in_milestone = [github_issue(n, milestone=7, state="closed" if n == 1 else "open",
+                                 updated_at="2026-11-01T10:00:00Z") for n in (1, 2)]
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        github = FakeGithub(rsps)
+        rsps.add_callback("GET", re.compile(r"https://api\.github\.com(:443)?/repos/Codertocat/Hello-World/issues\?.*"),
+                          lambda request: github._conditional(request, in_milestone))
+        report = sync_key_result(rt, "launch")
+        assert (report.items, numbers(client, "launch")) == (2, (1, 0, 2))
+        query = [c.request.url for c in rsps.calls if "/issues?" in c.request.url][0]
+        assert "milestone=7" in query and "state=all" in query
+        moved = github_issue(2, updated_at="2026-11-05T10:00:00Z")  # taken out of the milestone
+        github.issues[("Codertocat/Hello-World", 2)] = moved
+        in_milestone.pop()
+        report = sync_key_result(rt, "launch")
+        assert (report.left, numbers(client, "launch")) == (1, (1, 0, 1))

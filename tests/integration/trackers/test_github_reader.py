@@ -448,6 +448,18 @@ def test_a_token_reader_has_no_app_endpoints(api, reader):
     assert len(api.calls) == 0
 
 
+def test_an_app_only_reader_reads_deliveries_but_no_repository(api):
+    key = _key()
+    api.get(f"{DELIVERIES}?per_page=100", json=OLDER)
+    reader = GithubReader.from_app(APP_ID, _pem(key), None)
+
+    assert [d["id"] for d in reader.failed_deliveries(SINCE)] == [102, 101]  # newest first
+    with pytest.raises(ValueError, match="App-only"):
+        reader.get_issue(REPO, 1)
+    assert reader.credential == "github:app"
+    assert len(api.calls) == 1 and _jwt_claims(api.calls[0], key)["iss"] == str(APP_ID)
+
+
 def test_constructing_a_reader_sends_nothing(api):
     GithubReader.from_token(TOKEN)
     GithubReader.from_app(APP_ID, _pem(_key()), 42, api_url=GHES)
