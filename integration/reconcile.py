@@ -90,9 +90,10 @@ def sync_key_result(rt, kr_id: str, full: bool = False) -> SyncReport:
             report.retry_after = exc.retry_after
             log.warning("sync of %s paused by a rate limit: resumes in %.0f s", kr_id, exc.retry_after)
             return report
-        except TrackerError as exc:
-            report.errors.append(f"{source.name}: {type(exc).__name__}: {exc.message}")
-            log.error("sync of %s: %s cannot be read: %s", kr_id, source.name, exc.message)
+        except (TrackerError, ValueError) as exc:  # ValueError: a source the API cannot be asked for
+            message = exc.message if isinstance(exc, TrackerError) else str(exc)
+            report.errors.append(f"{source.name}: {type(exc).__name__}: {message}")
+            log.error("sync of %s: %s cannot be read: %s", kr_id, source.name, message)
     return report
 
 

@@ -58,7 +58,7 @@ def test_secrets_are_lists_for_rotation_and_defaults_are_local():
 
 def test_db_upgrade_then_replay_then_deliveries(env):
     code, out = run(env, "db", "upgrade")
-    assert code == 0 and out == "database at revision 0004\n"
+    assert code == 0 and out == "database at revision 0005\n"
     closed = FIXTURES / "github/issues/octokit-webhooks__opened.payload.json"
     jira = FIXTURES / "jira/issue_created/mattermost-plugin-jira__webhook-issue-created.json"
     code, out = run(env, "replay", str(closed), str(jira))
