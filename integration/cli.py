@@ -188,6 +188,42 @@ def sync(rt: Runtime, kr_id: str | None, all_: bool, full: bool) -> None:
 
 
 @main.command()
+@click.option("--target", "target_id", help="one summary target, e.g. github:acme/web#1 (default: all)")
+@click.option("--dry-run", is_flag=True, help="print what would be posted now")
+@click.option("--post", "post_now", is_flag=True, help="post now (counts as this week's summary)")
+@with_runtime
+def summary(rt: Runtime, target_id: str | None, dry_run: bool, post_now: bool) -> None:
+    """The weekly summary: print it (--dry-run) or post it now (--post)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from . import summary_post
+    from .schedule import iso_week
+    from .summaries import targets
+
+    if dry_run == post_now:
+        raise click.UsageError("give --dry-run or --post")
+    now = datetime.now(UTC)
+    with rt.sessions() as session:
+        chosen = [t for t in targets(rt, session) if target_id in (None, t.id)]
+    if not chosen:
+        raise click.ClickException("no summary target: add summaries: to okrs.yml, or label an issue okr-summary"
+                                   if target_id is None else f"no summary target {target_id!r}")
+    for target in chosen:
+        with rt.sessions() as session:
+            body, data = summary_post.compose(rt, session, target, now)
+        if dry_run:
+            click.echo(f"--- {target.id} ({target.anchor or 'not seen yet'})\n{body}")
+            continue
+        week = iso_week(now, ZoneInfo(target.timezone))
+        post_id = (summary_post.claim(rt, "summary", target.id, target.anchor, week, body, data, now)
+                   or summary_post.claim(rt, "summary", target.id, target.anchor, f"{week}-{now:%H%M%S}", body,
+                                         data, now))
+        delay = summary_post.deliver(rt, post_id)
+        click.echo(f"{target.id}: " + ("posted" if delay is None else f"not yet posted, retried in {delay:.0f} s"))
+
+
+@main.command()
 @with_runtime
 def recount(rt: Runtime) -> None:
     """Rebuild every key result's members and counters from the work items; report differences."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from huey import Huey, crontab
 
-from . import reconcile
+from . import reconcile, summary_post
 from .processing import process_delivery, stuck_deliveries
 from .sender import due_entries, send
 
@@ -23,6 +23,8 @@ class Tasks:
     sweep_outbox: object
     sync_key_result: object
     reconcile_all: object
+    deliver_summary: object
+    summaries: object
 
 
 def register_tasks(huey: Huey, rt) -> Tasks:
@@ -74,8 +76,23 @@ def register_tasks(huey: Huey, rt) -> Tasks:
         reconcile.redeliver_failed(rt)
         return len(ids)
 
+    @huey.task(name="okrbot.deliver_summary")
+    def deliver_summary(post_id: int) -> None:
+        delay = summary_post.deliver(rt, post_id)
+        if delay is not None:
+            deliver_summary.schedule(args=(post_id,), delay=delay)
+
+    @huey.periodic_task(crontab(minute="*"), name="okrbot.summaries")
+    def summaries() -> int:
+        """Weekly summaries and check-in reminders that are due; retries of those that failed."""
+        claimed = summary_post.run_due(rt)
+        for post_id in summary_post.retry_due(rt):
+            deliver_summary(post_id)
+        return len(claimed)
+
     return Tasks(process_deliveries=process_deliveries, sweep=sweep, send_comment=send_comment,
-                 sweep_outbox=sweep_outbox, sync_key_result=sync_key_result, reconcile_all=reconcile_all)
+                 sweep_outbox=sweep_outbox, sync_key_result=sync_key_result, reconcile_all=reconcile_all,
+                 deliver_summary=deliver_summary, summaries=summaries)
 
 
 def reconcile_schedule(minutes: int):

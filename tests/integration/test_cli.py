@@ -123,7 +123,7 @@ def test_check_reports_every_error_with_file_and_line(env, tmp_path):
     result = CliRunner().invoke(main, ["check", str(bad)], env=env)
     assert result.exit_code == 1
     assert result.output.splitlines() == [
-        f"{bad}:4: unknown key 'colour' in objective 'x' (allowed: id, title, key_results)",
+        f"{bad}:4: unknown key 'colour' in objective 'x' (allowed: id, title, key_results, reminders)",
         f"{bad}:6: key result 'y' has no source",
     ]
 

@@ -1,0 +1,235 @@
+"""Weekly summaries: which targets, what they say (from the database), and posting exactly once a week.
+
+The decision to post is a row in `summary_posts`, unique on (target, ISO week): two workers, a
+restarted scheduler or a late clock all try to insert it, one succeeds, and only that one posts.
+A post carries a hidden marker, so a post that timed out but happened is found, not repeated.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Text, select
+from sqlalchemy.orm import Session
+
+from mappings.forecast import forecast
+from mappings.models import KeyResult, KeyResultEvent, Objective, SummaryPost, WorkItem
+from mappings.progress import objective_percent
+from mappings.views import Thresholds, health_of, ownership_of, progress_of
+
+from .comment_view import item_ref
+from .summary_render import (
+    BurnupWeek,
+    DoneItem,
+    SummaryKR,
+    SummaryObjective,
+    SummaryView,
+    mention,
+    render_summary_github,
+    render_summary_jira,
+)
+
+SUMMARY_LABEL = "okr-summary"
+STALE_DAYS = 14
+BURNUP_WEEKS = 8
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str  # "github:acme/web#1" / "jira:OPS-100"
+    anchor: str | None  # the work item key it is posted on (None: a Jira issue not seen yet)
+    tracker: str
+    objectives: tuple[str, ...] | None  # None = all
+    repo_scope: str | None  # a label-found target covers the key results of its repository / project
+    weekday: str = "monday"
+    hour: int = 9
+    timezone: str = "UTC"
+
+
+def targets(rt, session: Session) -> list[Target]:
+    """okrs.yml `summaries:`, else every issue labelled okr-summary (covering its repository)."""
+    mapping = rt.domain.index.mapping
+    if mapping is not None and getattr(mapping, "summaries", ()):
+        return [_file_target(session, t) for t in mapping.summaries]
+    labelled = session.scalars(select(WorkItem).where(WorkItem.removed.is_(False),
+                                                      WorkItem.labels.cast(Text).ilike(f'%"{SUMMARY_LABEL}"%')))
+    return [Target(id=item.key, anchor=item.key, tracker=item.tracker, objectives=None,
+                   repo_scope=item.container) for item in labelled]
+
+
+def _file_target(session: Session, t) -> Target:
+    anchor = t.anchor
+    if anchor.startswith("jira:*/"):
+        found = session.scalars(select(WorkItem.key).where(WorkItem.key.like(f"jira:%/{anchor[7:]}"))).first()
+        anchor = found
+    return Target(id=t.id, anchor=anchor, tracker=t.tracker, objectives=t.objectives, repo_scope=None,
+                  weekday=t.weekday, hour=t.hour, timezone=t.timezone)
+
+
+def covered(session: Session, target: Target) -> list[KeyResult]:
+    query = select(KeyResult).where(KeyResult.active.is_(True)).order_by(KeyResult.id)
+    krs = list(session.scalars(query))
+    if target.objectives is not None:
+        krs = [kr for kr in krs if kr.objective_id in target.objectives]
+    if target.repo_scope is not None:
+        scope = target.repo_scope.lower()
+        krs = [kr for kr in krs if kr.anchor_key and _container_of(kr.anchor_key) == scope]
+    return krs
+
+
+def _container_of(key: str) -> str:
+    tracker, _, rest = key.partition(":")
+    if tracker == "github":
+        return rest.partition("#")[0].lower()
+    host, _, issue = rest.partition("/")
+    return f"{host}/{issue.rsplit('-', 1)[0]}".lower()
+
+
+# --- what it says ---------------------------------------------------------------------------------
+
+
+def _events(session: Session, kr_id: str, since: datetime, kinds: tuple[str, ...]) -> list[KeyResultEvent]:
+    return list(session.scalars(select(KeyResultEvent).where(KeyResultEvent.kr_id == kr_id,
+                                                             KeyResultEvent.kind.in_(kinds),
+                                                             KeyResultEvent.at >= since)
+                                .order_by(KeyResultEvent.id)))
+
+
+def _progress_points(session: Session, kr: KeyResult, now: datetime) -> list[tuple[datetime, float]]:
+    points = [(e.at, e.data.get("percent")) for e in _events(session, kr.id, now - timedelta(days=28), ("progress",))]
+    current = progress_of(kr).percent
+    points = [(t, p) for t, p in points if p is not None]
+    if current is not None:
+        points.append((now, current))
+    return points
+
+
+def _last_movement(session: Session, kr: KeyResult) -> datetime:
+    last = session.scalars(select(KeyResultEvent.at).where(KeyResultEvent.kr_id == kr.id,
+                                                           KeyResultEvent.kind.in_(("progress", "created")))
+                           .order_by(KeyResultEvent.at.desc())).first()
+    return last or kr.created_at
+
+
+def owner_call(rt, kr: KeyResult, tracker: str) -> str | None:
+    ownership = ownership_of(kr)
+    if ownership.owner is None:
+        return None
+    flavour = "server" if rt.settings.jira_pat else "cloud"
+    return mention(tracker, ownership.owner.login, flavour if tracker == "jira" else None)
+
+
+def summary_kr(rt, session: Session, kr: KeyResult, tracker: str, now: datetime, previous: dict) -> SummaryKR:
+    progress, ownership = progress_of(kr), ownership_of(kr)
+    week_ago = now - timedelta(days=7)
+    done = [e for e in _events(session, kr.id, week_ago, ("state",)) if e.data.get("now") == "done"]
+    was = previous.get(kr.id)
+    delta = None if was is None or progress.percent is None else progress.percent - was
+    idle = (now - _last_movement(session, kr)).days
+    t = Thresholds(rt.settings.health_at_risk, rt.settings.health_off_track)
+    return SummaryKR(
+        id=kr.id, title=kr.title, url=kr.anchor_url, owner=owner_call(rt, kr, tracker), ownership=ownership.status,
+        team=ownership.team.lstrip("@") if ownership.team else None,
+        others=tuple(o.name or o.login for o in ownership.others), percent=progress.percent, delta_points=delta,
+        done_this_week=len(done), health=health_of(kr, now, t),
+        forecast=forecast(_progress_points(session, kr, now), now, kr.period_end),
+        stale_days=idle if idle >= STALE_DAYS else None)
+
+
+def burnup(session: Session, krs: list[KeyResult], now: datetime, weeks: int = BURNUP_WEEKS) -> tuple[BurnupWeek, ...]:
+    """Done and scope summed over the key results at the end of each of the last weeks."""
+    out = []
+    for back in range(weeks - 1, -1, -1):
+        end = now - timedelta(weeks=back)
+        done = scope = 0.0
+        for kr in krs:
+            if back == 0:
+                p = progress_of(kr)
+                done, scope = done + p.done, scope + p.total
+                continue
+            last = session.scalars(select(KeyResultEvent).where(
+                KeyResultEvent.kr_id == kr.id, KeyResultEvent.kind == "progress", KeyResultEvent.at <= end)
+                .order_by(KeyResultEvent.at.desc())).first()
+            if last is not None:
+                done, scope = done + (last.data.get("done") or 0), scope + (last.data.get("total") or 0)
+        out.append(BurnupWeek(f"W{end.isocalendar().week:02d}", done, scope))
+    return tuple(out)
+
+
+def done_by_contributor(session: Session, krs: list[KeyResult], now: datetime) -> tuple:
+    grouped: dict[str, list[DoneItem]] = defaultdict(list)
+    for kr in krs:
+        for e in _events(session, kr.id, now - timedelta(days=7), ("state",)):
+            if e.data.get("now") == "done":
+                who = e.data.get("actor") or "someone"
+                grouped[who].append(DoneItem(item_ref(e.data["item"], kr.anchor_key), e.data.get("title") or "",
+                                             e.data.get("url")))
+    return tuple((who, tuple(items)) for who, items in sorted(grouped.items()))
+
+
+def build_view(rt, session: Session, target: Target, now: datetime, previous: dict) -> SummaryView:
+    krs = covered(session, target)
+    tracker = target.tracker
+    items = {kr.id: summary_kr(rt, session, kr, tracker, now, previous) for kr in krs}
+    groups, loose = defaultdict(list), []
+    for kr in krs:
+        (groups[kr.objective_id] if kr.objective_id else loose).append(kr)
+    objectives = []
+    for objective_id, members in groups.items():
+        objective = session.get(Objective, objective_id)
+        objectives.append(_objective(session, objective.id if objective else objective_id,
+                                     objective.title if objective else objective_id, members, items, now))
+    unassigned = (_objective(session, "-", "Key results without an objective", loose, items, now),) if loose else ()
+    start, end = _period(rt, krs, now)
+    percents = [(items[kr.id].percent, kr.weight) for kr in krs]
+    return SummaryView(
+        period=(start, end), week=_week(now, target), days_left=max((end - now.date()).days, 0),
+        overall_percent=objective_percent(percents), objectives=tuple(objectives), unassigned=unassigned,
+        needs_owner=tuple(v for v in items.values() if v.ownership in ("none", "shared", "team")),
+        no_movement=tuple(v for v in items.values() if v.stale_days is not None),
+        stale_threshold_days=STALE_DAYS, done_by_contributor=done_by_contributor(session, krs, now),
+        generated_at=now)
+
+
+def _objective(session, objective_id, title, members, items, now) -> SummaryObjective:
+    percent = objective_percent((items[kr.id].percent, kr.weight) for kr in members)
+    return SummaryObjective(objective_id, title, percent, tuple(items[kr.id] for kr in members),
+                            burnup(session, members, now))
+
+
+def _period(rt, krs: list[KeyResult], now: datetime) -> tuple[date, date]:
+    period = rt.domain.index.period()
+    if period:
+        return period
+    if krs:
+        return min(kr.period_start for kr in krs), max(kr.period_end for kr in krs)
+    from mappings.okrs_file import current_quarter
+
+    return current_quarter(now.date())
+
+
+def _week(now: datetime, target: Target) -> str:
+    from .schedule import iso_week
+
+    return iso_week(now, ZoneInfo(target.timezone))
+
+
+def render(tracker: str, view: SummaryView) -> str:
+    return render_summary_github(view) if tracker == "github" else render_summary_jira(view)
+
+
+def summary_marker(target_id: str, week: str) -> str:
+    return f"<!-- okrbot:summary={target_id}:{week} -->" if target_id.startswith("github:") else \
+        f"okrbot:summary={target_id}:{week};"
+
+
+def previous_percents(session: Session, target_id: str) -> dict:
+    last = session.scalars(select(SummaryPost).where(SummaryPost.target == target_id, SummaryPost.kind == "summary",
+                                                     SummaryPost.state == "sent")
+                           .order_by(SummaryPost.created_at.desc())).first()
+    return dict(last.data.get("percent", {})) if last else {}
+
+

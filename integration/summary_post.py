@@ -1,0 +1,185 @@
+"""Posting summaries and check-in reminders: exactly once per target (or key result) and ISO week.
+
+Both are rows in `summary_posts`, unique on (target, week). Whoever inserts the row posts it; a
+failed post is retried until it lands or fails for good (`okrbot outbox --failed` lists it too).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from mappings.models import KeyResult, Objective, SummaryPost
+from mappings.views import ownership_of
+
+from .db import unit_of_work
+from .render import numbers_line
+from .schedule import is_due, iso_week
+from .summaries import Target, build_view, owner_call, previous_percents, render, summary_marker, targets
+from .trackers.base import Anchor, Gone, RateLimited, Transient
+from .writeback import reserve_write
+
+log = logging.getLogger("okrbot.summaries")
+MAX_ATTEMPTS = 10
+
+
+def compose(rt, session, target: Target, now: datetime) -> tuple[str, dict]:
+    view = build_view(rt, session, target, now, previous_percents(session, target.id))
+    body = render(target.tracker, view)
+    marker = summary_marker(target.id, view.week)
+    body = f"{marker}\n{body}" if target.tracker == "github" else f"{body}\n~{marker}~\n"
+    percents = {kr.id: kr.percent for o in view.objectives + view.unassigned for kr in o.key_results}
+    return body, {"percent": percents}
+
+
+def claim(rt, kind: str, target: str, anchor: str, week: str, body: str, data: dict, now: datetime) -> int | None:
+    """Insert this week's row; None when another scheduler (or an earlier run) already has it."""
+    try:
+        with unit_of_work(rt.sessions) as session:
+            post = SummaryPost(kind=kind, target=target, anchor=anchor, week=week, state="pending", body=body,
+                               data=data, attempts=0, uncertain=False, due_at=now, created_at=now)
+            session.add(post)
+            session.flush()
+            return post.id
+    except IntegrityError:
+        return None
+
+
+def run_due(rt, now: datetime | None = None) -> list[int]:
+    """Every minute: summaries and reminders that are due and not yet claimed this week are posted."""
+    now = now or datetime.now(UTC)
+    claimed = []
+    with rt.sessions() as session:
+        due = [t for t in targets(rt, session) if t.anchor and is_due(now, t.weekday, t.hour, ZoneInfo(t.timezone))]
+    for target in due:
+        week = iso_week(now, ZoneInfo(target.timezone))
+        with rt.sessions() as session:
+            if session.scalar(select(SummaryPost.id).where(SummaryPost.target == target.id, SummaryPost.week == week)):
+                continue  # cheap check first; the unique key still decides a race
+            body, data = compose(rt, session, target, now)
+        post_id = claim(rt, "summary", target.id, target.anchor, week, body, data, now)
+        if post_id is not None:
+            claimed.append(post_id)
+    claimed += due_reminders(rt, now)
+    for post_id in claimed:
+        deliver(rt, post_id, now)
+    return claimed
+
+
+def deliver(rt, post_id: int, now: datetime | None = None) -> float | None:
+    """Post it (looking for its marker first when an earlier try may have landed); retry delay or None."""
+    now = now or datetime.now(UTC)
+    with unit_of_work(rt.sessions) as session:
+        post = session.get(SummaryPost, post_id, with_for_update=True)
+        if post is None or post.state not in ("pending",) or post.due_at > now:
+            return None if post is None or post.state != "pending" else (post.due_at - now).total_seconds()
+        client = rt.clients.for_anchor(Anchor(post.anchor, rt.clients.installation_for(session, post.anchor)))
+        if client is None:
+            post.state, post.last_error = "failed", rt.clients.missing_reason(post.anchor.partition(":")[0])
+            return None
+        wait = reserve_write(session, client.credential, now)
+        if wait is not None:
+            return max((wait - now).total_seconds(), 0.05)
+        post.attempts, post.state, post.uncertain = post.attempts + 1, "sending", True
+        anchor, body, marker = Anchor(post.anchor), post.body, _marker_of(post)
+    try:
+        found = client.find_comment(anchor, marker) if post.attempts > 1 else None
+        comment_id = found.id if found else client.create_comment(anchor, body).id
+        error = None
+    except (RateLimited, Transient, Gone) as exc:
+        comment_id, error = None, exc
+    return _settle(rt, post_id, comment_id, error, now)
+
+
+def _marker_of(post: SummaryPost) -> str:
+    return post.body.split("\n", 1)[0] if post.anchor.startswith("github:") else post.body.rstrip().rsplit("~", 2)[-2]
+
+
+def _settle(rt, post_id: int, comment_id: str | None, error, now: datetime) -> float | None:
+    with unit_of_work(rt.sessions) as session:
+        post = session.get(SummaryPost, post_id, with_for_update=True)
+        if error is None:
+            post.state, post.comment_id, post.posted_at, post.uncertain = "sent", comment_id, now, False
+            return None
+        post.last_error = f"{type(error).__name__}: {error.message}"[:2000]
+        if isinstance(error, Gone) or post.attempts >= MAX_ATTEMPTS:
+            post.state = "failed"
+            log.error("%s for %s failed for good: %s", post.kind, post.target, error.message)
+            return None
+        delay = error.retry_after if isinstance(error, RateLimited) else min(2.0 ** post.attempts, 3600.0)
+        post.state, post.due_at = "pending", now + timedelta(seconds=delay)
+        post.uncertain = post.uncertain and not isinstance(error, RateLimited)
+        return delay
+
+
+def retry_due(rt, now: datetime | None = None) -> list[int]:
+    """Posts whose retry time has come, and those a crashed worker left sending (looked for first)."""
+    now = now or datetime.now(UTC)
+    with unit_of_work(rt.sessions) as session:
+        stuck = session.scalars(select(SummaryPost).where(SummaryPost.state == "sending",
+                                                          SummaryPost.due_at <= now - timedelta(minutes=5)))
+        for post in stuck:
+            post.state = "pending"
+        return list(session.scalars(select(SummaryPost.id).where(SummaryPost.state == "pending",
+                                                                 SummaryPost.due_at <= now)))
+
+
+# --- check-in reminders -----------------------------------------------------------------------------
+
+
+def _reminder_settings(rt):
+    mapping = rt.domain.index.mapping
+    reminders = getattr(mapping, "reminders", None) if mapping else None
+    return (reminders.enabled, reminders.after_days, set(reminders.skip_people)) if reminders else (True, 7, set())
+
+
+def due_reminders(rt, now: datetime) -> list[int]:
+    """One reminder per key result per week, after N days without progress, inside the period only."""
+    enabled, after_days, skip = _reminder_settings(rt)
+    if not enabled:
+        return []
+    claimed = []
+    with rt.sessions() as session:
+        krs = list(session.scalars(select(KeyResult).where(KeyResult.active.is_(True),
+                                                           KeyResult.anchor_key.isnot(None))))
+        wanted = [(kr, text) for kr in krs if (text := _reminder_text(rt, session, kr, now, after_days, skip))]
+    for kr, text in wanted:
+        post_id = claim(rt, "reminder", f"reminder:{kr.id}", kr.anchor_key, iso_week(now, ZoneInfo("UTC")), text, {},
+                        now)
+        if post_id is not None:
+            claimed.append(post_id)
+    return claimed
+
+
+def _reminder_text(rt, session, kr: KeyResult, now: datetime, after_days: int, skip: set[str]) -> str | None:
+    from .summaries import _last_movement
+
+    if not (kr.period_start <= now.date() <= kr.period_end):
+        return None
+    objective = session.get(Objective, kr.objective_id) if kr.objective_id else None
+    spec = rt.domain.index.mapping.objectives if rt.domain.index.mapping else ()
+    if objective and any(o.id == objective.id and not getattr(o, "reminders", True) for o in spec):
+        return None
+    owner = ownership_of(kr).owner
+    if owner is None or owner.login in skip:
+        return None
+    idle = (now - _last_movement(session, kr)).days
+    if idle < after_days:
+        return None
+    tracker = kr.anchor_key.partition(":")[0]
+    call = owner_call(rt, kr, tracker)
+    week = iso_week(now, ZoneInfo("UTC"))
+    from mappings.views import Thresholds
+
+    from .comment_view import comment_view
+
+    numbers = numbers_line(comment_view(session, kr, now, Thresholds()))
+    text = (f"{call}, a check-in: **{kr.title}** has had no progress for {idle} days ({numbers}). "
+            "Close what is done, or say here what is in the way.")
+    if tracker == "github":
+        return f"<!-- okrbot:reminder={kr.id}:{week} -->\n{text}\n"
+    return f"{text.replace('**', '*')}\n~okrbot:reminder={kr.id}:{week};~\n"

@@ -1,0 +1,148 @@
+"""Weekly summaries and check-in reminders, posted through the real client; GitHub's HTTP faked."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import responses
+from click.testing import CliRunner
+from sqlalchemy import func, select, update
+
+from integration.app import create_app
+from integration.summary_post import deliver, retry_due, run_due
+from mappings.models import KeyResultEvent, SummaryPost
+from tests.conftest import as_body, drain, github_headers
+from tests.fake_trackers import FakeGithub, Forced
+from tests.payloads import github_issue, github_issues_event, github_sub_issue_event
+
+TOKEN = "ghp_test_token_not_real"
+MONDAY_0905 = datetime(2026, 11, 30, 9, 5, tzinfo=UTC)  # ISO week 2026-W49
+
+
+@pytest.fixture
+def rt(make_runtime, settings):
+    return make_runtime(settings.with_overrides(github_token=TOKEN))
+
+
+@pytest.fixture
+def github(rt):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield FakeGithub(rsps)
+
+
+@pytest.fixture
+def world(rt, github):
+    """A summary issue (labelled okr-summary) and one key result owned by alice with two sub-issues."""
+    client = create_app(rt.settings, runtime=rt).test_client()
+
+    def post(body, event="issues"):
+        raw = as_body(body)
+        assert client.post("/webhooks/github", data=raw, headers=github_headers(raw, event)).status_code == 202
+        drain(rt)
+
+    anchor = github_issue(10, title="Ship the new onboarding", labels=("key-result",), assignees=("alice",),
+                          updated_at="2026-11-02T10:00:00Z")
+    kids = [github_issue(11, state="closed", state_reason="completed", assignees=("bob",),
+                         updated_at="2026-11-03T10:00:00Z"), github_issue(12, updated_at="2026-11-03T10:00:00Z")]
+    github.sub_issue_lists[("Codertocat/Hello-World", 10)] = kids
+    post(github_issues_event("opened", github_issue(1, title="OKR updates", labels=("okr-summary",),
+                                                    updated_at="2026-11-01T10:00:00Z")))
+    post(github_issues_event("opened", anchor))
+    for kid in kids:
+        post(github_sub_issue_event("sub_issue_added", anchor, kid), event="sub_issues")
+    return post
+
+
+def summary_posts(github) -> list[str]:
+    return [body for method, path, body in github.writes()
+            if method == "POST" and path == "/repos/Codertocat/Hello-World/issues/1/comments"]
+
+
+def test_the_weekly_summary_calls_the_owner_once_a_week(rt, github, world):
+    assert run_due(rt, now=MONDAY_0905 - timedelta(minutes=10)) == []  # 08:55: not yet
+    posted = run_due(rt, now=MONDAY_0905)
+    [body] = summary_posts(github)
+    assert body.startswith("<!-- okrbot:summary=github:Codertocat/Hello-World#1:2026-W49 -->\n")
+    assert "@alice" in body and "Ship the new onboarding" in body and "50%" in body
+    assert "@bob" not in body  # contributors are named, only owners are called
+    assert len(posted) >= 1
+    assert [p for p in run_due(rt, now=MONDAY_0905 + timedelta(hours=3))
+            if _kind(rt, p) == "summary"] == []  # the same ISO week: nothing more
+    assert len(summary_posts(github)) == 1
+    late = MONDAY_0905 + timedelta(days=7, hours=30)  # next week, and the clock fired a day late
+    run_due(rt, now=late)
+    assert len(summary_posts(github)) == 2
+
+
+def _kind(rt, post_id: int) -> str:
+    with rt.sessions() as s:
+        return s.get(SummaryPost, post_id).kind
+
+
+def test_exactly_once_with_two_schedulers_racing_on_postgres(make_runtime, settings, postgres_url, github):
+    rt = make_runtime(settings.with_overrides(database_url=postgres_url, github_token=TOKEN))
+    other = make_runtime(rt.settings)
+    client = create_app(rt.settings, runtime=rt).test_client()
+    raw = as_body(github_issues_event("opened", github_issue(1, title="OKR updates", labels=("okr-summary",),
+                                                             updated_at="2026-11-01T10:00:00Z")))
+    client.post("/webhooks/github", data=raw, headers=github_headers(raw, "issues"))
+    drain(rt)
+    barrier = threading.Barrier(2)
+
+    def scheduler(runtime):
+        barrier.wait()
+        run_due(runtime, now=MONDAY_0905)
+
+    threads = [threading.Thread(target=scheduler, args=(r,)) for r in (rt, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(SummaryPost).where(SummaryPost.kind == "summary")) == 1
+    assert len(summary_posts(github)) == 1
+
+
+def test_a_failed_post_is_retried_until_it_lands_and_never_twice(rt, github, world):
+    github.forced.append(Forced(502, {"message": "Bad Gateway"}, happened=True))
+    run_due(rt, now=MONDAY_0905)
+    with rt.sessions() as s:
+        post = s.scalars(select(SummaryPost).where(SummaryPost.kind == "summary")).one()
+        assert (post.state, post.attempts) == ("pending", 1)
+    assert retry_due(rt, now=MONDAY_0905 + timedelta(minutes=1)) == [post.id]
+    assert deliver(rt, post.id, now=MONDAY_0905 + timedelta(minutes=1)) is None
+    assert len(summary_posts(github)) == 1  # it had landed: found by its marker
+    with rt.sessions() as s:
+        assert s.get(SummaryPost, post.id).state == "sent"
+
+
+def test_summary_dry_run_prints_what_would_be_posted(rt, github, world):
+    from integration.cli import main
+
+    env = {"OKRBOT_DATABASE_URL": rt.settings.database_url, "OKRBOT_QUEUE_URL": rt.settings.queue_url,
+           "OKRBOT_GITHUB_TOKEN": TOKEN, "OKRBOT_GITHUB_WEBHOOK_SECRET": "x"}
+    result = CliRunner().invoke(main, ["summary", "--dry-run"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("--- github:Codertocat/Hello-World#1 (github:Codertocat/Hello-World#1)\n")
+    assert "@alice" in result.output
+    assert summary_posts(github) == []
+    result = CliRunner().invoke(main, ["summary", "--post"], env=env)
+    assert result.output == "github:Codertocat/Hello-World#1: posted\n"
+    assert len(summary_posts(github)) == 1
+
+
+def test_a_key_result_without_progress_gets_one_reminder_a_week(rt, github, world):
+    with rt.engine.begin() as conn:  # nine days without movement
+        conn.execute(update(KeyResultEvent).values(at=datetime.now(UTC) - timedelta(days=9)))
+    now = datetime.now(UTC)
+    run_due(rt, now=now)  # the week's summary goes first; the reminder waits for the write budget
+    for post_id in retry_due(rt, now=now + timedelta(seconds=2)):
+        deliver(rt, post_id, now=now + timedelta(seconds=2))
+    reminders = [body for _, path, body in github.writes() if path == "/repos/Codertocat/Hello-World/issues/10/comments"
+                 and "okrbot:reminder=" in body]
+    assert len(reminders) == 1
+    assert "@alice, a check-in: **Ship the new onboarding** has had no progress for 9 days" in reminders[0]
+    run_due(rt, now=now + timedelta(hours=1))
+    assert len([b for _, _, b in github.writes() if "okrbot:reminder=" in b]) == 1
