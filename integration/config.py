@@ -48,6 +48,7 @@ class Settings:
     write_delay: float = 60.0  # quiet period before a key result's comment is written
     sync_interval_minutes: int = 60  # reconcile every key result with the tracker this often
     redeliver_days: int = 3  # GitHub App: failed deliveries this recent are redelivered
+    stale_days: int = 14  # a key result unchanged this long is listed under "No movement"
     dry_run: bool = False
     github_token: str | None = field(default=None, repr=False)
     github_app_id: str | None = None
@@ -128,6 +129,7 @@ _PARSERS = {
     "WRITE_DELAY": ("write_delay", lambda n, v: _seconds(n, v)),
     "SYNC_INTERVAL_MINUTES": ("sync_interval_minutes", _positive_int),
     "REDELIVER_DAYS": ("redeliver_days", _positive_int),
+    "STALE_DAYS": ("stale_days", _positive_int),
     "DRY_RUN": ("dry_run", _bool),
     "GITHUB_TOKEN": ("github_token", lambda n, v: v.strip() or None),
     "GITHUB_APP_ID": ("github_app_id", lambda n, v: v.strip() or None),

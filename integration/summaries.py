@@ -33,7 +33,6 @@ from .summary_render import (
 )
 
 SUMMARY_LABEL = "okr-summary"
-STALE_DAYS = 14
 BURNUP_WEEKS = 8
 
 
@@ -136,7 +135,7 @@ def summary_kr(rt, session: Session, kr: KeyResult, tracker: str, now: datetime,
         others=tuple(o.name or o.login for o in ownership.others), percent=progress.percent, delta_points=delta,
         done_this_week=len(done), health=health_of(kr, now, t),
         forecast=forecast(_progress_points(session, kr, now), now, kr.period_end),
-        stale_days=idle if idle >= STALE_DAYS else None)
+        stale_days=idle if idle >= rt.settings.stale_days else None)
 
 
 def burnup(session: Session, krs: list[KeyResult], now: datetime, weeks: int = BURNUP_WEEKS) -> tuple[BurnupWeek, ...]:
@@ -190,7 +189,7 @@ def build_view(rt, session: Session, target: Target, now: datetime, previous: di
         overall_percent=objective_percent(percents), objectives=tuple(objectives), unassigned=unassigned,
         needs_owner=tuple(v for v in items.values() if v.ownership in ("none", "shared", "team")),
         no_movement=tuple(v for v in items.values() if v.stale_days is not None),
-        stale_threshold_days=STALE_DAYS, done_by_contributor=done_by_contributor(session, krs, now),
+        stale_threshold_days=rt.settings.stale_days, done_by_contributor=done_by_contributor(session, krs, now),
         generated_at=now)
 
 
