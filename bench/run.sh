@@ -86,3 +86,8 @@ done
 # The worker's side: events applied per second by one worker, and the cost of one event on a key result
 # with 10 vs 10,000 work items (target: at most 1.5x), on SQLite and PostgreSQL (bench/apply.py).
 BENCH_PG_SERVER=$pg_server python3 bench/apply.py
+
+# Write-back under bursts: real signed deliveries through `okrbot serve` against a local fake GitHub API;
+# writes per key result per burst (target 1.0) and the highest write rate per credential (target <= 1/s),
+# with OKRBOT_WRITE_DELAY=3 s for the bench (bench/writeback.py).
+python3 bench/writeback.py

@@ -23,6 +23,9 @@ from mappings.models import PENDING, SENDING, SENT, CredentialBudget, OutboxEntr
 from .render import render_github, render_jira
 
 KIND = "progress_comment"
+# GitHub: at least one second between content-creating requests. The reservation is taken when a send
+# is claimed, a little before its request leaves; the margin keeps the requests themselves ≥ 1 s apart.
+WRITE_SPACING = timedelta(seconds=1.1)
 MAX_WAIT_FACTOR = 10  # a key result that never goes quiet is still written every 10 quiet periods
 
 
@@ -59,13 +62,13 @@ def reserve_write(session: Session, credential: str, now: datetime) -> datetime 
     if budget is None:
         try:
             with session.begin_nested():
-                session.add(CredentialBudget(credential=credential, next_write_at=now + timedelta(seconds=1)))
+                session.add(CredentialBudget(credential=credential, next_write_at=now + WRITE_SPACING))
             return None
         except IntegrityError:  # another worker made the row this instant: it has this second
-            return now + timedelta(seconds=1)
+            return now + WRITE_SPACING
     if budget.next_write_at > now:
         return budget.next_write_at
-    budget.next_write_at = now + timedelta(seconds=1)
+    budget.next_write_at = now + WRITE_SPACING
     return None
 
 
