@@ -91,3 +91,7 @@ BENCH_PG_SERVER=$pg_server python3 bench/apply.py
 # writes per key result per burst (target 1.0) and the highest write rate per credential (target <= 1/s),
 # with OKRBOT_WRITE_DELAY=3 s for the bench (bench/writeback.py).
 python3 bench/writeback.py
+
+# Reconcile: API calls and time of the first sync of a key result with 2,000 work items (target: the
+# page count, no per-item calls) and of a second sync with nothing changed (target: only 304s) (bench/sync.py).
+BENCH_PG_SERVER=$pg_server python3 bench/sync.py
