@@ -1,4 +1,5 @@
-"""okrs.yml: the period, the objectives and their key results, and where each key result's work comes from.
+"""okrs.yml: the period, the objectives and their key results, where each key result's work comes from,
+and where the weekly summary goes and when reminders are sent (read by `okrs_schedule`).
 
 Pure: text (or a file) in, frozen dataclasses out; no database, no Flask. The YAML is composed into
 nodes and walked by hand rather than loaded, so that every error names its line, and the walk goes
@@ -16,16 +17,20 @@ from typing import TypeVar
 
 import yaml
 
+from .okrs_schedule import Reminders, SummaryTarget, read_bool, read_reminders, read_summaries
 from .okrs_sources import (
     MEASURES,
     NULL_TAG,
+    Fields,
     Problem,
     Source,
     as_written,
+    is_empty,
     is_team_owner,
     line_of,
     parse_source,
     read_date,
+    read_fields,
     read_measure,
     read_owner,
     read_positive,
@@ -35,13 +40,12 @@ from .okrs_sources import (
 )
 
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
-_TOP_KEYS = ("period", "objectives")  # later releases add summaries, reminders: unknown until then
+_TOP_KEYS = ("period", "objectives", "summaries", "reminders")
 _PERIOD_KEYS = ("start", "end")
-_OBJECTIVE_KEYS = ("id", "title", "key_results")
+_OBJECTIVE_KEYS = ("id", "title", "key_results", "reminders")
 _KR_KEYS = ("id", "title", "owner", "weight", "measure", "target", "sources")
 _PERIOD_HINT = "give both, or remove period: for the current quarter"
 
-Fields = dict[str, tuple[yaml.Node, yaml.Node]]  # key name → (key node, value node)
 T = TypeVar("T")
 
 
@@ -72,6 +76,7 @@ class ObjectiveSpec:
     title: str
     key_results: tuple[KeyResultSpec, ...]
     line: int
+    reminders: bool = True  # False: no check-in reminders on its key results
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,8 @@ class MappingFile:
     period_start: datetime.date
     period_end: datetime.date  # inclusive
     objectives: tuple[ObjectiveSpec, ...]
+    summaries: tuple[SummaryTarget, ...] = ()
+    reminders: Reminders = Reminders()
 
     def key_results(self) -> tuple[KeyResultSpec, ...]:
         return tuple(kr for objective in self.objectives for kr in objective.key_results)
@@ -122,14 +129,16 @@ def parse_mapping(text: str, path: str, configured_trackers: frozenset[str], tod
 
 
 def describe_mapping(mapping: MappingFile) -> list[str]:
-    """What `okrbot check` prints: the period, then each objective, key result and source."""
+    """What `okrbot check` prints: the period, each objective, key result and source, the summaries, reminders."""
     days = (mapping.period_end - mapping.period_start).days + 1
     lines = [f"period {mapping.period_start} – {mapping.period_end} ({days} day{'s' if days != 1 else ''})"]
     for objective in mapping.objectives:
-        lines.append(f"objective {objective.id}: {objective.title}")
+        lines.append(f"objective {objective.id}: {objective.title}{'' if objective.reminders else ' (no reminders)'}")
         for kr in objective.key_results:
             lines.append(f"  key result {kr.id}: {kr.title} — {', '.join(_kr_facts(kr))}")
             lines.extend(f"    ← {source.describe()}" for source in kr.sources)
+    lines.extend(f"summary → {target.describe()}" for target in mapping.summaries)
+    lines.append(mapping.reminders.describe())
     return lines
 
 
@@ -164,6 +173,7 @@ class _Parse:
         self.trackers = configured_trackers
         self.problems: list[Problem] = []
         self.ids: dict[str, int] = {}
+        self.objective_ids: set[str] = set()
         self.sources: dict[tuple, int] = {}
 
     def error(self, at: yaml.Node | int, reason: str) -> None:
@@ -175,7 +185,7 @@ class _Parse:
         self.problems.extend(problems)
         return value
 
-    def read(self, fields: Fields, key: str, reader: Callable[..., tuple[T, list[Problem]]], *args: str) -> T | None:
+    def read(self, fields: Fields, key: str, reader: Callable[..., tuple[T, list[Problem]]], *args) -> T | None:
         """An optional value: None when the key is absent."""
         return self.take(reader(fields[key][1], *args)) if key in fields else None
 
@@ -220,28 +230,16 @@ def _mapping_file(root: yaml.Node, path: str, today: datetime.date, state: _Pars
     fields = _fields(root, _TOP_KEYS, "at the top level", state)
     period = _period(fields.get("period"), today, state)
     objectives = _objectives(fields.get("objectives"), root, state)
-    if period is None or objectives is None:
+    summaries = state.read(fields, "summaries", read_summaries, state.trackers, state.objective_ids) or ()
+    reminders = state.read(fields, "reminders", read_reminders) if "reminders" in fields else Reminders()
+    if period is None or objectives is None or reminders is None:
         return None
-    return MappingFile(path=path, period_start=period[0], period_end=period[1], objectives=objectives)
+    return MappingFile(path=path, period_start=period[0], period_end=period[1], objectives=objectives,
+                       summaries=summaries, reminders=reminders)
 
 
 def _fields(node: yaml.MappingNode, allowed: tuple[str, ...], where: str, state: _Parse) -> Fields:
-    """The mapping's entries by key name; unknown and repeated keys are reported and left out."""
-    found: Fields = {}
-    for key, value in node.value:
-        name = text_of(key)
-        if name not in allowed:
-            state.error(key, f"unknown key {as_written(key)} {where} (allowed: {', '.join(allowed)})")
-        elif name in found:
-            state.error(key, f"key '{name}' repeated {where} (first on line {line_of(found[name][0])})")
-        else:
-            found[name] = (key, value)
-    return found
-
-
-def _is_empty(node: yaml.Node) -> bool:
-    return (isinstance(node, yaml.ScalarNode) and node.tag == NULL_TAG) or (
-        isinstance(node, yaml.SequenceNode) and not node.value)
+    return state.take(read_fields(node, allowed, where))
 
 
 def _name(node: yaml.MappingNode, kind: str, ordinal: int, within: str = "") -> str:
@@ -261,7 +259,7 @@ def _period(entry: tuple[yaml.Node, yaml.Node] | None, today: datetime.date,
     key, node = entry
     if isinstance(node, yaml.MappingNode):
         fields = _fields(node, _PERIOD_KEYS, "in period", state)
-    elif _is_empty(node):
+    elif is_empty(node):
         fields = {}
     else:
         state.error(node, f"period must be a mapping with start: and end: (got {shown(node)})")
@@ -295,7 +293,7 @@ def _objectives(entry: tuple[yaml.Node, yaml.Node] | None, root: yaml.Node,
         state.error(root, "the file has no objectives (expected a list of objectives)")
         return None
     key, node = entry
-    if _is_empty(node):
+    if is_empty(node):
         state.error(key, "the file has no objectives (expected a list of objectives)")
         return None
     if not isinstance(node, yaml.SequenceNode):
@@ -313,11 +311,15 @@ def _objective(node: yaml.Node, ordinal: int, state: _Parse) -> ObjectiveSpec | 
     name = _name(node, "objective", ordinal)
     fields = _fields(node, _OBJECTIVE_KEYS, f"in {name}", state)
     objective_id = _id(fields, node, name, state)
+    if objective_id is not None:
+        state.objective_ids.add(objective_id)  # a summary target may cover it even when the rest is wrong
     title = _required_text(fields, "title", node, name, state)
     key_results = _key_results(fields, node, name, objective_id or "", state)
+    reminders = state.read(fields, "reminders", read_bool, "reminders", name) is not False
     if objective_id is None or title is None or key_results is None:
         return None
-    return ObjectiveSpec(id=objective_id, title=title, key_results=key_results, line=line_of(node))
+    return ObjectiveSpec(id=objective_id, title=title, key_results=key_results, line=line_of(node),
+                         reminders=reminders)
 
 
 def _id(fields: Fields, node: yaml.Node, name: str, state: _Parse) -> str | None:
@@ -350,7 +352,7 @@ def _required_text(fields: Fields, key: str, node: yaml.Node, name: str, state: 
 def _key_results(fields: Fields, node: yaml.Node, objective: str, objective_id: str,
                  state: _Parse) -> tuple[KeyResultSpec, ...] | None:
     key, value = fields.get("key_results", (node, None))
-    if value is None or _is_empty(value):
+    if value is None or is_empty(value):
         state.error(key, f"{objective} has no key results")
         return None
     if not isinstance(value, yaml.SequenceNode):
@@ -384,7 +386,7 @@ def _key_result(node: yaml.Node, ordinal: int, within: str, objective_id: str,
 
 def _sources(entry: tuple[yaml.Node, yaml.Node] | None, node: yaml.Node, name: str,
              state: _Parse) -> tuple[Source, ...]:
-    if entry is None or _is_empty(entry[1]):
+    if entry is None or is_empty(entry[1]):
         state.error(entry[0] if entry else node, f"{name} has no source")
         return ()
     value = entry[1]

@@ -1,9 +1,9 @@
 """The leaves of okrs.yml: each source of a key result, and each single value (owner, numbers, dates).
 
-`okrs_file` walks the structure (keys, nesting, ids); this module reads one node at a time. okrs.yml is
-walked node by node (`yaml.compose`), not loaded, so that every error can name its line. Nothing here
-raises: a reader returns what it found and a list of problems as (line, reason), and `okrs_file`
-collects them so that one run reports every error in the file.
+`okrs_file` walks the structure (keys, nesting, ids); this module reads one node at a time (`okrs_schedule`
+reads the summary and reminder settings). okrs.yml is walked node by node (`yaml.compose`), not loaded, so
+that every error can name its line. Nothing here raises: a reader returns what it found and a list of
+problems as (line, reason), and `okrs_file` collects them so that one run reports every error in the file.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
 Problem = tuple[int, str]  # (1-based line, reason)
+Fields = dict[str, tuple[yaml.Node, yaml.Node]]  # key name → (key node, value node)
 
 NULL_TAG = "tag:yaml.org,2002:null"
 STR_TAG = "tag:yaml.org,2002:str"
@@ -41,7 +42,7 @@ _MILESTONE_RE = re.compile(rf"({_REPO})/([1-9][0-9]*)")
 _JIRA_PROJECT_RE = re.compile(r"[A-Z][A-Z0-9_]+")
 _JIRA_KEY_RE = re.compile(r"[A-Z][A-Z0-9_]+-\d+")
 
-_EXPECTED = {
+EXPECTED = {  # what a malformed issue, milestone, epic or label should look like
     "github_issue": "owner/repo#number",
     "github_milestone": "owner/repo/number",
     "github_label": "{repo: owner/repo, label: name}",
@@ -146,6 +147,27 @@ def _flow(node: yaml.Node) -> str:
     return node.value
 
 
+def is_empty(node: yaml.Node) -> bool:
+    """Nothing, or an empty list: how a key with everything under it commented out reads."""
+    return (isinstance(node, yaml.ScalarNode) and node.tag == NULL_TAG) or (
+        isinstance(node, yaml.SequenceNode) and not node.value)
+
+
+def read_fields(node: yaml.MappingNode, allowed: tuple[str, ...], where: str) -> tuple[Fields, list[Problem]]:
+    """The mapping's entries by key name; unknown and repeated keys are reported and left out."""
+    found: Fields = {}
+    problems: list[Problem] = []
+    for key, value in node.value:
+        name = text_of(key)
+        if name not in allowed:
+            problems.append((line_of(key), f"unknown key {as_written(key)} {where} (allowed: {', '.join(allowed)})"))
+        elif name in found:
+            problems.append((line_of(key), f"key '{name}' repeated {where} (first on line {line_of(found[name][0])})"))
+        else:
+            found[name] = (key, value)
+    return found, problems
+
+
 # --- single values -------------------------------------------------------------------------------
 
 def is_team_owner(owner: str) -> bool:
@@ -204,25 +226,37 @@ def parse_source(item: yaml.Node, configured_trackers: frozenset[str]) -> tuple[
     kind = text_of(key)
     if kind not in TRACKER_OF:
         return None, [(line, f"unknown source kind {as_written(key)} (allowed: {', '.join(SOURCE_KINDS)})")]
-    problems = _unconfigured(kind, configured_trackers, line)
+    problems = not_configured(TRACKER_OF[kind], f"{kind} source", configured_trackers, line)
     fields = _FIELDS[kind](value)
     if fields is None:
-        problems.append((line, f"malformed {kind} {as_written(value)} (expected {_EXPECTED[kind]})"))
+        problems.append((line, f"malformed {kind} {as_written(value)} (expected {EXPECTED[kind]})"))
         return None, problems
     return Source(kind=kind, tracker=TRACKER_OF[kind], line=line, **fields), problems
 
 
-def _unconfigured(kind: str, configured_trackers: frozenset[str], line: int) -> list[Problem]:
-    tracker = TRACKER_OF[kind]
+def not_configured(tracker: str, what: str, configured_trackers: frozenset[str], line: int) -> list[Problem]:
+    """The problem of `what` (e.g. "jira_epic source") naming a tracker that is not configured, if it is not."""
     if tracker in configured_trackers:
         return []
     name, variable = _TRACKER_SETUP[tracker]
-    return [(line, f"{kind} source, but {name} is not configured (set {variable})")]
+    return [(line, f"{what}, but {name} is not configured (set {variable})")]
+
+
+def github_issue_of(value: yaml.Node) -> tuple[str, int] | None:
+    """owner/repo#number as (repo, number); None if the value is not one."""
+    match = _ISSUE_RE.fullmatch(text_of(value) or "")
+    return (match[1], int(match[2])) if match else None
+
+
+def jira_key_of(value: yaml.Node) -> str | None:
+    """A Jira issue key like PROJ-12; None if the value is not one."""
+    key = text_of(value) or ""
+    return key if _JIRA_KEY_RE.fullmatch(key) else None
 
 
 def _github_issue(value: yaml.Node) -> dict | None:
-    match = _ISSUE_RE.fullmatch(text_of(value) or "")
-    return {"repo": match[1], "number": int(match[2])} if match else None
+    issue = github_issue_of(value)
+    return {"repo": issue[0], "number": issue[1]} if issue else None
 
 
 def _github_milestone(value: yaml.Node) -> dict | None:
@@ -236,8 +270,8 @@ def _github_label(value: yaml.Node) -> dict | None:
 
 
 def _jira_epic(value: yaml.Node) -> dict | None:
-    key = text_of(value) or ""
-    return {"issue_key": key} if _JIRA_KEY_RE.fullmatch(key) else None
+    key = jira_key_of(value)
+    return {"issue_key": key} if key else None
 
 
 def _jira_label(value: yaml.Node) -> dict | None:

@@ -17,7 +17,9 @@ from mappings.okrs_file import (
     MappingFile,
     MappingFileError,
     ObjectiveSpec,
+    Reminders,
     Source,
+    SummaryTarget,
     current_quarter,
     describe_mapping,
     load_mapping,
@@ -81,7 +83,7 @@ EXPECTED = MappingFile(
                 owner="@org/growth", weight=None, measure="points", target=None, line=21,
                 sources=(jira("jira_epic", 26, issue_key="PROJ-40"),)),
         )),
-        ObjectiveSpec(id="reliability", title="Be dependable", line=27, key_results=(
+        ObjectiveSpec(id="reliability", title="Be dependable", line=27, reminders=False, key_results=(
             KeyResultSpec(
                 id="p99-latency", title="p99 latency under 300 ms", objective_id="reliability", owner="bob",
                 weight=1.5, measure="count", target=None, line=30,
@@ -92,6 +94,13 @@ EXPECTED = MappingFile(
                 sources=(jira("jira_label", 43, project="OPS", label="alerting"),)),
         )),
     ),
+    summaries=(
+        SummaryTarget(tracker="github", anchor="github:acme/web#1", objectives=("grow-adoption",), weekday="friday",
+                      hour=16, timezone="Europe/Berlin", line=46),
+        SummaryTarget(tracker="jira", anchor="jira:*/OPS-100", objectives=None, weekday="monday", hour=9,
+                      timezone="UTC", line=51),
+    ),
+    reminders=Reminders(enabled=True, after_days=5, skip_people=("carol", "acc-123")),
 )
 
 
@@ -141,12 +150,15 @@ def test_describe_mapping_exact():
         "  key result activation: Half of new teams active in week one — owner: team @org/growth (name one person),"
         " measure points",
         "    ← Jira epic PROJ-40 and its children",
-        "objective reliability: Be dependable",
+        "objective reliability: Be dependable (no reminders)",
         "  key result p99-latency: p99 latency under 300 ms — owner bob, measure count, weight 1.5",
         "    ← GitHub issues labelled 'perf: latency' in acme/api",
         "  key result on-call: Every alert answered within 15 minutes — owner: team group:sre (name one person),"
         " measure count, target 12",
         "    ← Jira issues labelled 'alerting' in project OPS",
+        "summary → GitHub issue acme/web#1, Fridays 16:00 Europe/Berlin, objectives: grow-adoption",
+        "summary → Jira issue OPS-100, Mondays 09:00 UTC, objectives: all",
+        "reminders after 5 days without progress (not for: carol, acc-123)",
     ]
 
 
@@ -174,6 +186,7 @@ def test_describe_mapping_without_owner():
         # a milestone has no assignee to take the owner from
         "  key result queried: Q — owner: none (set owner:), measure count",
         "    ← GitHub milestone acme/web/2",
+        "reminders after 7 days without progress",  # the defaults, and no summary
     ]
 
 
@@ -328,7 +341,7 @@ def test_objectives_not_a_list():
 
 def test_unknown_keys_at_every_level():
     assert errors("""\
-        summaries: weekly
+        summary: weekly
         period:
           start: 2026-10-01
           end: 2026-12-31
@@ -343,14 +356,14 @@ def test_unknown_keys_at_every_level():
                 foo: 1
                 sources:
                   - jira_epic: PROJ-1
-        reminders: {}
+        nudges: {}
         """) == [
-        "okrs.yml:1: unknown key 'summaries' at the top level (allowed: period, objectives)",
+        "okrs.yml:1: unknown key 'summary' at the top level (allowed: period, objectives, summaries, reminders)",
         "okrs.yml:5: unknown key 'timezone' in period (allowed: start, end)",
-        "okrs.yml:9: unknown key 'owner' in objective 'o' (allowed: id, title, key_results)",
+        "okrs.yml:9: unknown key 'owner' in objective 'o' (allowed: id, title, key_results, reminders)",
         "okrs.yml:13: unknown key 'foo' in key result 'signups' (allowed: id, title, owner, weight, measure, target, "
         "sources)",
-        "okrs.yml:16: unknown key 'reminders' at the top level (allowed: period, objectives)",
+        "okrs.yml:16: unknown key 'nudges' at the top level (allowed: period, objectives, summaries, reminders)",
     ]
 
 
