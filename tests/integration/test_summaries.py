@@ -146,3 +146,93 @@ def test_a_key_result_without_progress_gets_one_reminder_a_week(rt, github, worl
     assert "@alice, a check-in: **Ship the new onboarding** has had no progress for 9 days" in reminders[0]
     run_due(rt, now=now + timedelta(hours=1))
     assert len([b for _, _, b in github.writes() if "okrbot:reminder=" in b]) == 1
+
+
+OKRS = """\
+period: {start: 2026-10-01, end: 2026-12-31}
+summaries:
+  - github_issue: Codertocat/Hello-World#1
+    objectives: [growth]
+    weekday: tuesday
+    hour: 8
+    timezone: Asia/Tokyo
+reminders:
+  after_days: 5
+  skip_people: [carol]
+objectives:
+  - id: growth
+    title: Growth
+    key_results:
+      - id: onboarding
+        title: Ship the new onboarding
+        sources:
+          - github_issue: Codertocat/Hello-World#10
+  - id: quiet
+    title: Quiet objective
+    reminders: false
+    key_results:
+      - id: docs
+        title: Docs
+        owner: dave
+        sources:
+          - github_issue: Codertocat/Hello-World#20
+"""
+
+
+@pytest.fixture
+def file_world(make_runtime, settings, tmp_path, github):
+    path = tmp_path / "okrs.yml"
+    path.write_text(OKRS)
+    rt = make_runtime(settings.with_overrides(github_token=TOKEN, mappings=str(path)))
+    client = create_app(rt.settings, runtime=rt).test_client()
+    for n, owner in ((10, "alice"), (20, "dave")):
+        kid = github_issue(n + 1, updated_at="2026-11-03T10:00:00Z")
+        github.sub_issue_lists[("Codertocat/Hello-World", n)] = [kid]
+        raw = as_body(github_issues_event("opened", github_issue(n, assignees=(owner,),
+                                                                 updated_at="2026-11-02T10:00:00Z")))
+        client.post("/webhooks/github", data=raw, headers=github_headers(raw, "issues"))
+    drain(rt)
+    for kr_id in ("onboarding", "docs"):
+        from integration.reconcile import sync_key_result
+
+        sync_key_result(rt, kr_id)
+    return rt
+
+
+def test_okrs_file_targets_keep_their_weekday_timezone_and_objectives(file_world, github):
+    rt = file_world
+    monday_2330_utc = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)  # Tuesday 08:30 in Tokyo
+    assert [p for p in run_due(rt, now=monday_2330_utc - timedelta(hours=1)) if _kind(rt, p) == "summary"] == []
+    run_due(rt, now=monday_2330_utc)
+    [body] = summary_posts(github)
+    assert "okrbot:summary=github:codertocat/hello-world#1:2026-W49" in body
+    assert "Ship the new onboarding" in body and "@alice" in body
+    assert "Docs" not in body and "@dave" not in body  # the target covers the growth objective only
+
+
+def test_reminders_follow_the_files_limits(file_world, github):
+    rt = file_world
+    with rt.engine.begin() as conn:
+        conn.execute(update(KeyResultEvent).values(at=datetime.now(UTC) - timedelta(days=6)))
+    now = datetime.now(UTC)
+    run_due(rt, now=now)
+    for post_id in retry_due(rt, now=now + timedelta(seconds=3)):
+        deliver(rt, post_id, now=now + timedelta(seconds=3))
+    reminded = [path for _, path, body in github.writes() if "okrbot:reminder=" in body]
+    assert reminded == ["/repos/Codertocat/Hello-World/issues/10/comments"]  # not the objective switched off
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(SummaryPost).where(SummaryPost.kind == "reminder")) == 1
+
+
+def test_no_reminder_outside_the_period_or_for_people_who_asked(file_world, github):
+    from integration.summary_post import due_reminders
+
+    rt = file_world
+    with rt.engine.begin() as conn:
+        conn.execute(update(KeyResultEvent).values(at=datetime(2026, 10, 1, tzinfo=UTC)))
+    assert due_reminders(rt, datetime(2027, 1, 15, tzinfo=UTC)) == []  # after the period
+    from mappings.models import KeyResult
+
+    with rt.engine.begin() as conn:
+        conn.execute(update(KeyResult).where(KeyResult.id == "onboarding").values(owner_override="carol"))
+    assert due_reminders(rt, datetime(2026, 12, 1, tzinfo=UTC)) == []  # carol asked not to be nudged
