@@ -265,32 +265,53 @@ def _sync_jira(rt, kr_id: str, source: Source, report: SyncReport, full: bool) -
     if reader is None:
         report.errors.append(f"{source.name}: no Jira credentials to read with")
         return
-    from .trackers.jira_reader import jql_quote, updated_since
-
     started = datetime.now(UTC)
     with rt.sessions() as session:
         state = _state(session, kr_id, source)
         since = None if full else state.synced_at
+        members = _jira_members(session, kr_id)
+    jql = _jira_jql(rt, source, members, since)
+    issues, calls = reader.search(jql, fields=_jira_fields(rt))
+    report.calls += calls
+    snapshots = [jira.issue_snapshot(issue, rt.jira_options) for issue in issues]
+    report.items += len(snapshots)
+    events = [_event(s) for s in snapshots]
+    if since is None:  # a full read: a member it did not return no longer exists (or is out of reach)
+        returned = {s.key for s in snapshots}
+        gone = [key for key in members.values() if key not in returned]
+        events += [Event("jira", "deleted", None, removed_key=key) for key in gone]
+        report.left += len(gone)
+    if events:
+        apply_snapshots(rt, events, f"sync:{source.name}")
+    with unit_of_work(rt.sessions) as session:
+        state = _state(session, kr_id, source)
+        state.synced_at, state.calls = started, calls
+
+
+def _jira_members(session, kr_id: str) -> dict[str, str]:
+    """Issue key → work item key of the key result's Jira members: asked for too, so that one that
+    moved to another epic or lost its label shows up (its `updated` moved) and leaves."""
+    members = select(Membership.work_item_key).where(Membership.kr_id == kr_id)
+    keys = session.scalars(select(WorkItem.key).where(WorkItem.key.in_(members), WorkItem.tracker == "jira",
+                                                      WorkItem.removed.is_(False)))
+    return {key.rsplit("/", 1)[1]: key for key in keys}
+
+
+def _jira_jql(rt, source: Source, members: dict[str, str], since: datetime | None) -> str:
+    from .trackers.jira_reader import jql_quote, updated_since
+
     if source.kind == "jira_epic":
         key = jql_quote(source.ref)
         clauses = [f"parent = {key}", f"key = {key}"]
         if rt.settings.jira_epic_link_field:
             clauses.append(f"cf[{rt.settings.jira_epic_link_field.rsplit('_', 1)[-1]}] = {key}")
-        jql = "(" + " OR ".join(clauses) + ")"
     else:
         project, label = source.ref.split(":", 1)
-        jql = f"project = {jql_quote(project)} AND labels = {jql_quote(label)}"
-    if since is not None:
-        jql += " AND " + updated_since(since - JIRA_MARGIN)
-    issues, calls = reader.search(jql, fields=_jira_fields(rt))
-    report.calls += calls
-    snapshots = [jira.issue_snapshot(issue, rt.jira_options) for issue in issues]
-    report.items += len(snapshots)
-    if snapshots:
-        apply_snapshots(rt, [_event(s) for s in snapshots], f"sync:{source.name}")
-    with unit_of_work(rt.sessions) as session:
-        state = _state(session, kr_id, source)
-        state.synced_at, state.calls = started, calls
+        clauses = [f"(project = {jql_quote(project)} AND labels = {jql_quote(label)})"]
+    if members:
+        clauses.append("key in (" + ", ".join(jql_quote(k) for k in sorted(members)) + ")")
+    jql = "(" + " OR ".join(clauses) + ")"
+    return jql + " AND " + updated_since(since - JIRA_MARGIN) if since is not None else jql
 
 
 def _jira_fields(rt) -> tuple[str, ...]:

@@ -231,3 +231,37 @@ def test_milestone_source_reads_the_milestones_issues_and_leavers_are_refetched(
         in_milestone.pop()
         report = sync_key_result(rt, "launch")
         assert (report.left, numbers(client, "launch")) == (1, (1, 0, 1))
+
+
+def test_jira_members_that_moved_or_were_deleted_leave(make_runtime, settings):
+    from tests.payloads import jira_host
+
+    host = jira_host("cloud")
+    rt = make_runtime(settings.with_overrides(jira_url=f"https://{host}", jira_email="bot@example.com",
+                                              jira_api_token="jira-token-not-real"))
+    client = create_app(rt.settings, runtime=rt).test_client()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        jira = FakeJira(rsps, f"https://{host}")
+
+        def post(body):
+            raw = as_body(body)
+            assert client.post("/webhooks/jira", data=raw, headers=jira_headers(raw)).status_code == 202
+            drain(rt)
+
+        post(jira_issue_event("PROJ-1", issue_type="Epic", labels=("key-result",),
+                              updated="2026-11-02T10:00:00.000+0000"))
+        for n in (2, 3):
+            post(jira_issue_event(f"PROJ-{n}", parent="PROJ-1", updated="2026-11-03T10:00:00.000+0000"))
+        assert numbers(client, "jira-proj-1") == (0, 0, 2)
+        moved = jira_issue_event("PROJ-2", parent="PROJ-9", updated="2026-11-05T10:00:00.000+0000")["issue"]
+        jira.search_results = [moved]  # PROJ-2 moved to another epic (no webhook); PROJ-3 was deleted
+        report = sync_key_result(rt, "jira-proj-1")  # incremental: the move shows, the deletion cannot
+        assert "key in (" in _jql([c.request for c in rsps.calls if "/search" in c.request.url][-1])
+        assert members(client) == ["PROJ-3"]
+        report = sync_key_result(rt, "jira-proj-1", full=True)
+        assert report.left == 1 and members(client) == []
+
+
+def members(client, kr_id="jira-proj-1") -> list[str]:
+    items = client.get(f"/api/v1/key-results/{kr_id}").get_json()["work_items"]
+    return [w["key"].rsplit("/", 1)[1] for w in items]
