@@ -144,20 +144,26 @@ def deliveries(rt: Runtime, failed: bool, limit: int) -> None:
 @click.option("--limit", default=50, show_default=True)
 @with_runtime
 def outbox(rt: Runtime, failed: bool, limit: int) -> None:
-    """Writes to the trackers: pending, sent, failed (with why), newest first."""
-    from mappings.models import WRITE_FAILED, OutboxEntry
+    """Writes to the trackers: comments, summaries and reminders; pending, sent, failed (with why)."""
+    from mappings.models import WRITE_FAILED, OutboxEntry, SummaryPost
 
-    query = select(OutboxEntry).order_by(OutboxEntry.updated_at.desc()).limit(limit)
-    query = query.where(OutboxEntry.state == WRITE_FAILED) if failed else query
+    comments = select(OutboxEntry).order_by(OutboxEntry.updated_at.desc()).limit(limit)
+    posts = select(SummaryPost).order_by(SummaryPost.created_at.desc()).limit(limit)
+    if failed:
+        comments = comments.where(OutboxEntry.state == WRITE_FAILED)
+        posts = posts.where(SummaryPost.state == "failed")
     with rt.sessions() as session:
-        rows = list(session.scalars(query))
+        rows = [("comment", e.kr_id, e.state, e.due_at, e.attempts, e.target, e.last_error)
+                for e in session.scalars(comments)]
+        rows += [(p.kind, p.target, p.state, p.due_at, p.attempts, p.anchor, p.last_error)
+                 for p in session.scalars(posts)]
     if not rows:
         click.echo("no failed writes" if failed else "the outbox is empty")
         return
-    click.echo(f"{'KEY RESULT':32}  {'STATE':8}  {'DUE (UTC)':19}  TRIES  WRITES  {'TARGET':40}  ERROR")
-    for e in rows:
-        click.echo(f"{e.kr_id[:32]:32}  {e.state:8}  {e.due_at:%Y-%m-%d %H:%M:%S}  {e.attempts:>5}  {e.writes:>6}  "
-                   f"{(e.target or '-')[:40]:40}  {(e.last_error or '')[:100]}")
+    click.echo(f"{'KIND':8}  {'FOR':34}  {'STATE':8}  {'DUE (UTC)':19}  TRIES  {'TARGET':40}  ERROR")
+    for kind, what, state, due, tries, target, error in rows:
+        click.echo(f"{kind:8}  {what[:34]:34}  {state:8}  {due:%Y-%m-%d %H:%M:%S}  {tries:>5}  "
+                   f"{(target or '-')[:40]:40}  {(error or '')[:100]}")
 
 
 @main.command()

@@ -236,3 +236,16 @@ def test_no_reminder_outside_the_period_or_for_people_who_asked(file_world, gith
     with rt.engine.begin() as conn:
         conn.execute(update(KeyResult).where(KeyResult.id == "onboarding").values(owner_override="carol"))
     assert due_reminders(rt, datetime(2026, 12, 1, tzinfo=UTC)) == []  # carol asked not to be nudged
+
+
+def test_a_summary_that_fails_for_good_shows_in_the_outbox(rt, github, world):
+    from integration.cli import main
+
+    github.forced.append(Forced(410, {"message": "This issue was deleted"}))
+    run_due(rt, now=MONDAY_0905)
+    env = {"OKRBOT_DATABASE_URL": rt.settings.database_url, "OKRBOT_QUEUE_URL": rt.settings.queue_url}
+    out = CliRunner().invoke(main, ["outbox", "--failed"], env=env).output.splitlines()
+    assert out[0].split()[:3] == ["KIND", "FOR", "STATE"]
+    [line] = [row for row in out[1:] if row.startswith("summary")]
+    assert "github:Codertocat/Hello-World#1" in line and "failed" in line
+    assert "Gone: GitHub 410: This issue was deleted" in line
