@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, select
+from sqlalchemy import Text, func, select
 from sqlalchemy.orm import Session
 
 from mappings.forecast import forecast
@@ -87,30 +87,59 @@ def _container_of(key: str) -> str:
     return f"{host}/{issue.rsplit('-', 1)[0]}".lower()
 
 
-# --- what it says ---------------------------------------------------------------------------------
+# --- what it says: the history of every covered key result, read in a fixed number of queries ------
 
 
-def _events(session: Session, kr_id: str, since: datetime, kinds: tuple[str, ...]) -> list[KeyResultEvent]:
-    return list(session.scalars(select(KeyResultEvent).where(KeyResultEvent.kr_id == kr_id,
-                                                             KeyResultEvent.kind.in_(kinds),
-                                                             KeyResultEvent.at >= since)
-                                .order_by(KeyResultEvent.id)))
+@dataclass
+class History:
+    """Per key result: progress events of the window (oldest first), the last one before it, this
+    week's completed items, and when it last moved. Four queries, however many key results."""
+
+    progress: dict[str, list[KeyResultEvent]]
+    before: dict[str, KeyResultEvent]
+    done: dict[str, list[KeyResultEvent]]
+    last_move: dict[str, datetime]
+
+    @classmethod
+    def load(cls, session: Session, kr_ids: list[str], now: datetime, weeks: int = BURNUP_WEEKS) -> History:
+        since = now - timedelta(weeks=weeks)
+        progress, done = defaultdict(list), defaultdict(list)
+        rows = session.scalars(select(KeyResultEvent).where(
+            KeyResultEvent.kr_id.in_(kr_ids), KeyResultEvent.kind.in_(("progress", "state")),
+            KeyResultEvent.at >= since).order_by(KeyResultEvent.id))
+        for e in rows:
+            if e.kind == "progress":
+                progress[e.kr_id].append(e)
+            elif e.data.get("now") == "done" and e.at >= now - timedelta(days=7):
+                done[e.kr_id].append(e)
+        last_before = (select(func.max(KeyResultEvent.id)).where(
+            KeyResultEvent.kr_id.in_(kr_ids), KeyResultEvent.kind == "progress", KeyResultEvent.at < since)
+            .group_by(KeyResultEvent.kr_id))
+        before = {e.kr_id: e for e in session.scalars(select(KeyResultEvent).where(KeyResultEvent.id.in_(last_before)))}
+        moves = session.execute(select(KeyResultEvent.kr_id, func.max(KeyResultEvent.at)).where(
+            KeyResultEvent.kr_id.in_(kr_ids), KeyResultEvent.kind.in_(("progress", "created")))
+            .group_by(KeyResultEvent.kr_id))
+        return cls(dict(progress), before, dict(done), {kr_id: at for kr_id, at in moves})
+
+    def points(self, kr: KeyResult, now: datetime, days: int = 28) -> list[tuple[datetime, float]]:
+        window = now - timedelta(days=days)
+        points = [(e.at, e.data.get("percent")) for e in self.progress.get(kr.id, ()) if e.at >= window]
+        points = [(t, p) for t, p in points if p is not None]
+        current = progress_of(kr).percent
+        return points + [(now, current)] if current is not None else points
+
+    def as_of(self, kr_id: str, moment: datetime) -> KeyResultEvent | None:
+        """The last progress event at or before `moment` (for the burn-up)."""
+        last = self.before.get(kr_id)
+        for e in self.progress.get(kr_id, ()):
+            if e.at > moment:
+                break
+            last = e
+        return last
 
 
-def _progress_points(session: Session, kr: KeyResult, now: datetime) -> list[tuple[datetime, float]]:
-    points = [(e.at, e.data.get("percent")) for e in _events(session, kr.id, now - timedelta(days=28), ("progress",))]
-    current = progress_of(kr).percent
-    points = [(t, p) for t, p in points if p is not None]
-    if current is not None:
-        points.append((now, current))
-    return points
-
-
-def _last_movement(session: Session, kr: KeyResult) -> datetime:
-    last = session.scalars(select(KeyResultEvent.at).where(KeyResultEvent.kr_id == kr.id,
-                                                           KeyResultEvent.kind.in_(("progress", "created")))
-                           .order_by(KeyResultEvent.at.desc())).first()
-    return last or kr.created_at
+def last_movement(session: Session, kr: KeyResult) -> datetime:
+    return History.load(session, [kr.id], datetime.now(UTC)).last_move.get(kr.id) or kr.created_at
 
 
 def owner_call(rt, kr: KeyResult, tracker: str) -> str | None:
@@ -121,24 +150,22 @@ def owner_call(rt, kr: KeyResult, tracker: str) -> str | None:
     return mention(tracker, ownership.owner.login, flavour if tracker == "jira" else None)
 
 
-def summary_kr(rt, session: Session, kr: KeyResult, tracker: str, now: datetime, previous: dict) -> SummaryKR:
+def summary_kr(rt, kr: KeyResult, tracker: str, now: datetime, previous: dict, history: History) -> SummaryKR:
     progress, ownership = progress_of(kr), ownership_of(kr)
-    week_ago = now - timedelta(days=7)
-    done = [e for e in _events(session, kr.id, week_ago, ("state",)) if e.data.get("now") == "done"]
     was = previous.get(kr.id)
     delta = None if was is None or progress.percent is None else progress.percent - was
-    idle = (now - _last_movement(session, kr)).days
+    idle = (now - (history.last_move.get(kr.id) or kr.created_at)).days
     t = Thresholds(rt.settings.health_at_risk, rt.settings.health_off_track)
     return SummaryKR(
         id=kr.id, title=kr.title, url=kr.anchor_url, owner=owner_call(rt, kr, tracker), ownership=ownership.status,
         team=ownership.team.lstrip("@") if ownership.team else None,
         others=tuple(o.name or o.login for o in ownership.others), percent=progress.percent, delta_points=delta,
-        done_this_week=len(done), health=health_of(kr, now, t),
-        forecast=forecast(_progress_points(session, kr, now), now, kr.period_end),
+        done_this_week=len(history.done.get(kr.id, ())), health=health_of(kr, now, t),
+        forecast=forecast(history.points(kr, now), now, kr.period_end),
         stale_days=idle if idle >= rt.settings.stale_days else None)
 
 
-def burnup(session: Session, krs: list[KeyResult], now: datetime, weeks: int = BURNUP_WEEKS) -> tuple[BurnupWeek, ...]:
+def burnup(krs: list[KeyResult], now: datetime, history: History, weeks: int = BURNUP_WEEKS) -> tuple[BurnupWeek, ...]:
     """Done and scope summed over the key results at the end of each of the last weeks."""
     out = []
     for back in range(weeks - 1, -1, -1):
@@ -148,40 +175,33 @@ def burnup(session: Session, krs: list[KeyResult], now: datetime, weeks: int = B
             if back == 0:
                 p = progress_of(kr)
                 done, scope = done + p.done, scope + p.total
-                continue
-            last = session.scalars(select(KeyResultEvent).where(
-                KeyResultEvent.kr_id == kr.id, KeyResultEvent.kind == "progress", KeyResultEvent.at <= end)
-                .order_by(KeyResultEvent.at.desc())).first()
-            if last is not None:
+            elif (last := history.as_of(kr.id, end)) is not None:
                 done, scope = done + (last.data.get("done") or 0), scope + (last.data.get("total") or 0)
         out.append(BurnupWeek(f"W{end.isocalendar().week:02d}", done, scope))
     return tuple(out)
 
 
-def done_by_contributor(session: Session, krs: list[KeyResult], now: datetime) -> tuple:
+def done_by_contributor(krs: list[KeyResult], history: History) -> tuple:
     grouped: dict[str, list[DoneItem]] = defaultdict(list)
     for kr in krs:
-        for e in _events(session, kr.id, now - timedelta(days=7), ("state",)):
-            if e.data.get("now") == "done":
-                who = e.data.get("actor") or "someone"
-                grouped[who].append(DoneItem(item_ref(e.data["item"], kr.anchor_key), e.data.get("title") or "",
-                                             e.data.get("url")))
+        for e in history.done.get(kr.id, ()):
+            grouped[e.data.get("actor") or "someone"].append(
+                DoneItem(item_ref(e.data["item"], kr.anchor_key), e.data.get("title") or "", e.data.get("url")))
     return tuple((who, tuple(items)) for who, items in sorted(grouped.items()))
 
 
 def build_view(rt, session: Session, target: Target, now: datetime, previous: dict) -> SummaryView:
     krs = covered(session, target)
     tracker = target.tracker
-    items = {kr.id: summary_kr(rt, session, kr, tracker, now, previous) for kr in krs}
+    history = History.load(session, [kr.id for kr in krs], now)
+    items = {kr.id: summary_kr(rt, kr, tracker, now, previous, history) for kr in krs}
     groups, loose = defaultdict(list), []
     for kr in krs:
         (groups[kr.objective_id] if kr.objective_id else loose).append(kr)
-    objectives = []
-    for objective_id, members in groups.items():
-        objective = session.get(Objective, objective_id)
-        objectives.append(_objective(session, objective.id if objective else objective_id,
-                                     objective.title if objective else objective_id, members, items, now))
-    unassigned = (_objective(session, "-", "Key results without an objective", loose, items, now),) if loose else ()
+    titles = dict(session.execute(select(Objective.id, Objective.title).where(Objective.id.in_(list(groups)))).all())
+    objectives = [_objective(objective_id, titles.get(objective_id, objective_id), members, items, now, history)
+                  for objective_id, members in groups.items()]
+    unassigned = (_objective("-", "Key results without an objective", loose, items, now, history),) if loose else ()
     start, end = _period(rt, krs, now)
     percents = [(items[kr.id].percent, kr.weight) for kr in krs]
     return SummaryView(
@@ -189,14 +209,14 @@ def build_view(rt, session: Session, target: Target, now: datetime, previous: di
         overall_percent=objective_percent(percents), objectives=tuple(objectives), unassigned=unassigned,
         needs_owner=tuple(v for v in items.values() if v.ownership in ("none", "shared", "team")),
         no_movement=tuple(v for v in items.values() if v.stale_days is not None),
-        stale_threshold_days=rt.settings.stale_days, done_by_contributor=done_by_contributor(session, krs, now),
+        stale_threshold_days=rt.settings.stale_days, done_by_contributor=done_by_contributor(krs, history),
         generated_at=now)
 
 
-def _objective(session, objective_id, title, members, items, now) -> SummaryObjective:
+def _objective(objective_id, title, members, items, now, history: History) -> SummaryObjective:
     percent = objective_percent((items[kr.id].percent, kr.weight) for kr in members)
     return SummaryObjective(objective_id, title, percent, tuple(items[kr.id] for kr in members),
-                            burnup(session, members, now))
+                            burnup(members, now, history))
 
 
 def _period(rt, krs: list[KeyResult], now: datetime) -> tuple[date, date]:

@@ -156,7 +156,7 @@ def due_reminders(rt, now: datetime) -> list[int]:
 
 
 def _reminder_text(rt, session, kr: KeyResult, now: datetime, after_days: int, skip: set[str]) -> str | None:
-    from .summaries import _last_movement
+    from .summaries import last_movement
 
     if not (kr.period_start <= now.date() <= kr.period_end):
         return None
@@ -167,7 +167,7 @@ def _reminder_text(rt, session, kr: KeyResult, now: datetime, after_days: int, s
     owner = ownership_of(kr).owner
     if owner is None or owner.login in skip:
         return None
-    idle = (now - _last_movement(session, kr)).days
+    idle = (now - last_movement(session, kr)).days
     if idle < after_days:
         return None
     tracker = kr.anchor_key.partition(":")[0]
