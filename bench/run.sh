@@ -95,3 +95,7 @@ python3 bench/writeback.py
 # Reconcile: API calls and time of the first sync of a key result with 2,000 work items (target: the
 # page count, no per-item calls) and of a second sync with nothing changed (target: only 304s) (bench/sync.py).
 BENCH_PG_SERVER=$pg_server python3 bench/sync.py
+
+# Weekly summary: build_view + render over 1,000 key results and 100,000 work items on SQLite (target under
+# 1 s), and its SQL statements at 100 vs 1,000 key results (target: the count does not grow) (bench/summary.py).
+python3 bench/summary.py
