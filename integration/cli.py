@@ -75,6 +75,9 @@ def _ensure_schema(rt: Runtime) -> None:
 def _consumer(rt: Runtime, workers: int):
     from huey.consumer import Consumer
 
+    from .jira_fields import resolve_story_points
+
+    resolve_story_points(rt)  # the site's story-points field, by name, unless configured
     return Consumer(rt.huey, workers=workers, worker_type="thread", periodic=True, check_worker_health=True)
 
 
@@ -177,6 +180,9 @@ def sync(rt: Runtime, kr_id: str | None, all_: bool, full: bool) -> None:
 
     if bool(kr_id) == all_:
         raise click.UsageError("give --key-result ID or --all")
+    from .jira_fields import resolve_story_points
+
+    resolve_story_points(rt)
     ids = reconcile.active_key_results(rt) if all_ else [kr_id]
     failed = 0
     for one in ids:

@@ -94,6 +94,19 @@ class JiraReader:
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"Jira gave no usable time zone for this account: {name!r}") from None
 
+    def fields(self) -> list[dict]:
+        """Every field of the site, system and custom (`id`, `name`, `custom`, `schema`, ...): GET /rest/api/2/field.
+
+        One request, not paged; what finds a custom field's per-site id from its name (story points).
+        https://developer.atlassian.com/cloud/jira/platform/rest/v2/api-group-issue-fields/#api-rest-api-2-field-get
+        https://docs.atlassian.com/software/jira/docs/api/REST/9.12.0/#api/2/field-getFields
+        """
+        with _translated(creating=False):
+            found = self._jira._get_json("field")
+        if not isinstance(found, list):
+            raise Transient(f"Jira fields answered {type(found).__name__}, not a list")
+        return [field for field in found if isinstance(field, dict)]
+
     def _server_pages(self, jql: str, fields: list[str]):
         """GET /rest/api/2/search?jql=&startAt=&maxResults=100&fields=, until `total` is reached."""
         start = 0
