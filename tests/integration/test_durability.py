@@ -163,3 +163,15 @@ def test_probes_and_metrics(rt, client):
     text = client.get("/metrics").get_data(as_text=True)
     assert 'okrbot_deliveries_waiting{tracker="github"}' not in text
     assert 'okrbot_processing_seconds_count{tracker="github"} 1.0' in text
+
+
+def test_the_redis_queue_carries_deliveries_to_the_worker(make_runtime, settings, redis_url):
+    rt = make_runtime(settings.with_overrides(queue_url=redis_url))
+    client = create_app(rt.settings, runtime=rt).test_client()
+    assert client.get("/readyz").get_json() == {"status": "ok", "database": "ok", "queue": "ok"}
+    body = as_body(OPENED)
+    assert client.post("/webhooks/github", data=body, headers=github_headers(body, "issues")).status_code == 202
+    rt.doorbell.flush()
+    assert rt.huey.pending_count() == 1  # the doorbell's task sits in Redis
+    assert drain(rt) == 1
+    assert [d.status for d in deliveries(rt)] == [PROCESSED]
