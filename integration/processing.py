@@ -21,11 +21,11 @@ from webhooks.decode import decode_body, media_type
 from webhooks.errors import PayloadError
 from webhooks.events import Event, Parsed
 
+from . import render
 from .db import unit_of_work
 from .writeback import note_changes
 
 log = logging.getLogger("okrbot.processing")
-OWN_MARKER = "okrbot:kr="
 
 
 def parse_delivery(rt, delivery: Delivery) -> Parsed:
@@ -36,9 +36,9 @@ def parse_delivery(rt, delivery: Delivery) -> Parsed:
     return jira.parse(payload, rt.jira_options)
 
 
-def is_own_comment(event: Event) -> bool:
+def is_own_comment_event(event: Event) -> bool:
     """okrbot's own comments (their marker) come back as comment events: recognised, and nothing more."""
-    return event.comment is not None and OWN_MARKER in event.comment.body
+    return event.comment is not None and render.is_own_comment(event.comment.body)
 
 
 def apply_parsed(rt, session, parsed: Parsed, delivery_pk: int | None) -> tuple[list[int], set[str]]:
@@ -52,7 +52,7 @@ def apply_parsed(rt, session, parsed: Parsed, delivery_pk: int | None) -> tuple[
     for event in parsed.events:
         if not isinstance(event, Event) or (event.item is None and not event.removed_key):
             continue
-        if is_own_comment(event):
+        if is_own_comment_event(event):
             log.debug("delivery %s is okrbot's own comment: ignored", delivery_pk)
             continue
         touched = apply_to_work_items(session, event, delivery_pk)

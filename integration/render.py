@@ -6,6 +6,7 @@ summary is where owners are called by name). Logins are written bare, teams with
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,10 +48,21 @@ class CommentView:
     updated_at: datetime
 
 
-def marker(tracker: str, kr_id: str) -> str:
-    """The hidden (GitHub) or quiet (Jira) text okrbot finds its own comment by."""
-    # ids are [a-z0-9-]: the closing " -->" or ";" keeps kr "x-1" from matching the comment of "x-12"
-    return f"<!-- okrbot:kr={kr_id} -->" if tracker == "github" else f"okrbot:kr={kr_id};"
+OWN_COMMENT = re.compile(r"okrbot:(?:kr|summary|reminder)=")
+
+
+def marker(tracker: str, ident: str, kind: str = "kr") -> str:
+    """The hidden (GitHub) or quiet (Jira) text okrbot finds its own comment by.
+
+    kind: "kr" (the living comment of key result `ident`), "summary" (`<target>:<ISO week>`),
+    "reminder" (`<kr id>:<ISO week>`). The closing " -->" or ";" keeps "x-1" from matching "x-12".
+    """
+    return f"<!-- okrbot:{kind}={ident} -->" if tracker == "github" else f"okrbot:{kind}={ident};"
+
+
+def is_own_comment(body: str) -> bool:
+    """Whether a comment is one of okrbot's own (living comment, summary or reminder)."""
+    return OWN_COMMENT.search(body) is not None
 
 
 def bar(percent: float | None) -> str:

@@ -240,11 +240,6 @@ def render(tracker: str, view: SummaryView) -> str:
     return render_summary_github(view) if tracker == "github" else render_summary_jira(view)
 
 
-def summary_marker(target_id: str, week: str) -> str:
-    return f"<!-- okrbot:summary={target_id}:{week} -->" if target_id.startswith("github:") else \
-        f"okrbot:summary={target_id}:{week};"
-
-
 def previous_percents(session: Session, target_id: str) -> dict:
     last = session.scalars(select(SummaryPost).where(SummaryPost.target == target_id, SummaryPost.kind == "summary",
                                                      SummaryPost.state == "sent")

@@ -17,9 +17,9 @@ from mappings.models import KeyResult, Objective, SummaryPost
 from mappings.views import ownership_of
 
 from .db import unit_of_work
-from .render import numbers_line
+from .render import marker, numbers_line
 from .schedule import is_due, iso_week
-from .summaries import Target, build_view, owner_call, previous_percents, render, summary_marker, targets
+from .summaries import Target, build_view, owner_call, previous_percents, render, targets
 from .trackers.base import Anchor, Gone, RateLimited, Transient
 from .writeback import reserve_write
 
@@ -29,11 +29,14 @@ MAX_ATTEMPTS = 10
 
 def compose(rt, session, target: Target, now: datetime) -> tuple[str, dict]:
     view = build_view(rt, session, target, now, previous_percents(session, target.id))
-    body = render(target.tracker, view)
-    marker = summary_marker(target.id, view.week)
-    body = f"{marker}\n{body}" if target.tracker == "github" else f"{body}\n~{marker}~\n"
+    mark = marker(target.tracker, f"{target.id}:{view.week}", "summary")
     percents = {kr.id: kr.percent for o in view.objectives + view.unassigned for kr in o.key_results}
-    return body, {"percent": percents}
+    return _with_marker(target.tracker, mark, render(target.tracker, view)), {"percent": percents, "marker": mark}
+
+
+def _with_marker(tracker: str, mark: str, body: str) -> str:
+    """GitHub: the hidden marker first; Jira: a quiet last line (wiki markup has no hidden comments)."""
+    return f"{mark}\n{body}" if tracker == "github" else f"{body.rstrip()}\n~{mark}~\n"
 
 
 def claim(rt, kind: str, target: str, anchor: str, week: str, body: str, data: dict, now: datetime) -> int | None:
@@ -85,18 +88,14 @@ def deliver(rt, post_id: int, now: datetime | None = None) -> float | None:
         if wait is not None:
             return max((wait - now).total_seconds(), 0.05)
         post.attempts, post.state, post.uncertain = post.attempts + 1, "sending", True
-        anchor, body, marker = Anchor(post.anchor), post.body, _marker_of(post)
+        anchor, body, mark = Anchor(post.anchor), post.body, post.data["marker"]
     try:
-        found = client.find_comment(anchor, marker) if post.attempts > 1 else None
+        found = client.find_comment(anchor, mark) if post.attempts > 1 else None
         comment_id = found.id if found else client.create_comment(anchor, body).id
         error = None
     except (RateLimited, Transient, Gone) as exc:
         comment_id, error = None, exc
     return _settle(rt, post_id, comment_id, error, now)
-
-
-def _marker_of(post: SummaryPost) -> str:
-    return post.body.split("\n", 1)[0] if post.anchor.startswith("github:") else post.body.rstrip().rsplit("~", 2)[-2]
 
 
 def _settle(rt, post_id: int, comment_id: str | None, error, now: datetime) -> float | None:
@@ -148,8 +147,9 @@ def due_reminders(rt, now: datetime) -> list[int]:
                                                            KeyResult.anchor_key.isnot(None))))
         wanted = [(kr, text) for kr in krs if (text := _reminder_text(rt, session, kr, now, after_days, skip))]
     for kr, text in wanted:
-        post_id = claim(rt, "reminder", f"reminder:{kr.id}", kr.anchor_key, iso_week(now, ZoneInfo("UTC")), text, {},
-                        now)
+        week = iso_week(now, ZoneInfo("UTC"))
+        data = {"marker": reminder_marker(kr, week)}
+        post_id = claim(rt, "reminder", f"reminder:{kr.id}", kr.anchor_key, week, text, data, now)
         if post_id is not None:
             claimed.append(post_id)
     return claimed
@@ -180,6 +180,9 @@ def _reminder_text(rt, session, kr: KeyResult, now: datetime, after_days: int, s
     numbers = numbers_line(comment_view(session, kr, now, Thresholds()))
     text = (f"{call}, a check-in: **{kr.title}** has had no progress for {idle} days ({numbers}). "
             "Close what is done, or say here what is in the way.")
-    if tracker == "github":
-        return f"<!-- okrbot:reminder={kr.id}:{week} -->\n{text}\n"
-    return f"{text.replace('**', '*')}\n~okrbot:reminder={kr.id}:{week};~\n"
+    text = text if tracker == "github" else text.replace("**", "*")
+    return _with_marker(tracker, reminder_marker(kr, week), text + "\n")
+
+
+def reminder_marker(kr: KeyResult, week: str) -> str:
+    return marker(kr.anchor_key.partition(":")[0], f"{kr.id}:{week}", "reminder")

@@ -249,3 +249,12 @@ def test_a_summary_that_fails_for_good_shows_in_the_outbox(rt, github, world):
     [line] = [row for row in out[1:] if row.startswith("summary")]
     assert "github:Codertocat/Hello-World#1" in line and "failed" in line
     assert "Gone: GitHub 410: This issue was deleted" in line
+
+
+def test_okrbots_own_summary_and_reminder_comments_are_recognised():
+    from integration.render import is_own_comment, marker
+
+    assert is_own_comment(marker("github", "github:acme/web#1:2026-W49", "summary") + "\n## 📊 OKR summary")
+    assert is_own_comment("@alice, a check-in …\n~" + marker("jira", "jira-proj-1:2026-W49", "reminder") + "~")
+    assert is_own_comment(marker("github", "gh-acme-web-12"))
+    assert not is_own_comment("I think okrbot is wrong about kr gh-acme-web-12")
