@@ -21,18 +21,94 @@ def _repo_of(anchor_key: str) -> str:
     return anchor_key.partition(":")[2].partition("#")[0].lower()
 
 
-class Clients:
-    def __init__(self, settings: Settings, timeout: float = 10.0):
+def installation_of(session: Session, repo: str) -> int | None:
+    """The App installation that covers `owner/repo`, as its deliveries said."""
+    row = session.get(GithubInstallation, repo.lower())
+    return row.installation_id if row else None
+
+
+class _PerCredential:
+    """Makes one object per credential from the configured settings and keeps it.
+
+    Writers and readers are built the same way (`from_token` / `from_app`, `cloud` / `server`), so
+    the choice of credential lives here once, for both.
+    """
+
+    def __init__(self, settings: Settings, github_class, jira_class, timeout: float = 10.0):
         self.settings = settings
         self.timeout = timeout
-        self._made: dict[str, CommentClient] = {}
+        self._github_class, self._jira_class = github_class, jira_class
+        self._made: dict[str, object] = {}
         self._lock = threading.Lock()
+
+    def _cached(self, key: str, make):
+        with self._lock:
+            if key not in self._made:
+                self._made[key] = make()
+            return self._made[key]
+
+    def github(self, installation_id: int | None):
+        """As the App's installation when an App is configured, else with the token; None without either."""
+        s, cls = self.settings, self._github_class()
+        if s.github_app_id and s.github_private_key:
+            if installation_id is None:
+                return None
+            return self._cached(f"github:installation:{installation_id}", lambda: cls.from_app(
+                s.github_app_id, s.github_private_key, installation_id, api_url=s.github_api_url,
+                timeout=self.timeout))
+        if s.github_token:
+            return self._cached("github:token", lambda: cls.from_token(s.github_token, api_url=s.github_api_url,
+                                                                      timeout=self.timeout))
+        return None
+
+    def jira(self, host: str | None = None):
+        """The account on OKRBOT_JIRA_URL (None for another site, or without credentials)."""
+        s = self.settings
+        if not s.jira_url or not (s.jira_pat or s.jira_api_token):
+            return None
+        if host is not None and site_host(s.jira_url) != host.lower():
+            return None
+        cls = self._jira_class()
+        if s.jira_pat:
+            return self._cached("jira", lambda: cls.server(s.jira_url, s.jira_pat, timeout=self.timeout))
+        return self._cached("jira", lambda: cls.cloud(s.jira_url, s.jira_email, s.jira_api_token,
+                                                      timeout=self.timeout))
+
+
+def _github_client():
+    from .github_client import GithubClient
+
+    return GithubClient
+
+
+def _jira_client():
+    from .jira_client import JiraClient
+
+    return JiraClient
+
+
+def _github_reader():
+    from .github_reader import GithubReader
+
+    return GithubReader
+
+
+def _jira_reader():
+    from .jira_reader import JiraReader
+
+    return JiraReader
+
+
+class Clients(_PerCredential):
+    """The writing clients (comments, summaries, reminders)."""
+
+    def __init__(self, settings: Settings, timeout: float = 10.0):
+        super().__init__(settings, _github_client, _jira_client, timeout)
 
     def installation_for(self, session: Session, anchor_key: str) -> int | None:
         if not anchor_key.startswith("github:") or not self.settings.github_app_id:
             return None
-        row = session.get(GithubInstallation, _repo_of(anchor_key))
-        return row.installation_id if row else None
+        return installation_of(session, _repo_of(anchor_key))
 
     def missing_reason(self, tracker: str) -> str:
         if tracker == "github":
@@ -45,90 +121,31 @@ class Clients:
                 "or OKRBOT_JIRA_PAT")
 
     def for_anchor(self, anchor: Anchor) -> CommentClient | None:
-        key = self._credential_key(anchor)
-        if key is None:
-            return None
-        with self._lock:
-            if key not in self._made:
-                self._made[key] = self._make(anchor)
-            return self._made[key]
-
-    def _credential_key(self, anchor: Anchor) -> str | None:
-        s = self.settings
         if anchor.key.startswith("github:"):
-            if s.github_app_id and s.github_private_key:
-                return f"github:installation:{anchor.installation_id}" if anchor.installation_id else None
-            return "github:token" if s.github_token else None
-        host = anchor.key.partition(":")[2].split("/", 1)[0]
-        if s.jira_url and site_host(s.jira_url) == host.lower() and (s.jira_api_token or s.jira_pat):
-            return f"jira:{host}"
-        return None
-
-    def _make(self, anchor: Anchor) -> CommentClient:
-        s = self.settings
-        if anchor.key.startswith("github:"):
-            from .github_client import GithubClient
-
-            if s.github_app_id:
-                return GithubClient.from_app(s.github_app_id, s.github_private_key, anchor.installation_id,
-                                             api_url=s.github_api_url, timeout=self.timeout)
-            return GithubClient.from_token(s.github_token, api_url=s.github_api_url, timeout=self.timeout)
-        from .jira_client import JiraClient
-
-        if s.jira_pat:
-            return JiraClient.server(s.jira_url, s.jira_pat, timeout=self.timeout)
-        return JiraClient.cloud(s.jira_url, s.jira_email, s.jira_api_token, timeout=self.timeout)
+            return self.github(anchor.installation_id)
+        return self.jira(anchor.key.partition(":")[2].split("/", 1)[0])
 
 
-class Readers:
-    """Readers for reconcile, one per credential, like the writing clients."""
+class Readers(_PerCredential):
+    """The readers for reconcile: the same credentials as the writers."""
 
     def __init__(self, settings: Settings, timeout: float = 10.0):
-        self.settings = settings
-        self.timeout = timeout
-        self._made: dict[str, object] = {}
-        self._lock = threading.Lock()
-
-    def _cached(self, key: str, make):
-        with self._lock:
-            if key not in self._made:
-                self._made[key] = make()
-            return self._made[key]
+        super().__init__(settings, _github_reader, _jira_reader, timeout)
 
     def github_for(self, rt, repo: str):
-        from .github_reader import GithubReader
-
-        s = self.settings
-        if s.github_app_id and s.github_private_key:
+        installation = None
+        if self.settings.github_app_id:
             with rt.sessions() as session:
-                row = session.get(GithubInstallation, repo.lower())
-            if row is None:
-                return None
-            return self._cached(f"github:installation:{row.installation_id}", lambda: GithubReader.from_app(
-                s.github_app_id, s.github_private_key, row.installation_id, api_url=s.github_api_url,
-                timeout=self.timeout))
-        if s.github_token:
-            return self._cached("github:token", lambda: GithubReader.from_token(
-                s.github_token, api_url=s.github_api_url, timeout=self.timeout))
-        return None
+                installation = installation_of(session, repo)
+        return self.github(installation)
 
     def github_app(self):
         """The App itself (JWT), for its deliveries API; None without an App."""
-        from .github_reader import GithubReader
-
         s = self.settings
         if not (s.github_app_id and s.github_private_key):
             return None
-        return self._cached("github:app", lambda: GithubReader.from_app(
+        return self._cached("github:app", lambda: self._github_class().from_app(
             s.github_app_id, s.github_private_key, None, api_url=s.github_api_url, timeout=self.timeout))
 
     def jira_for(self, rt):
-        from .jira_reader import JiraReader
-
-        s = self.settings
-        if not s.jira_url or not (s.jira_pat or s.jira_api_token):
-            return None
-        if s.jira_pat:
-            return self._cached("jira:pat", lambda: JiraReader.server(s.jira_url, s.jira_pat, timeout=self.timeout))
-        return self._cached("jira:cloud", lambda: JiraReader.cloud(s.jira_url, s.jira_email, s.jira_api_token,
-                                                                   timeout=self.timeout))
+        return self.jira()
