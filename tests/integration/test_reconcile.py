@@ -12,21 +12,15 @@ from integration.app import create_app
 from integration.reconcile import sync_key_result
 from tests.conftest import as_body, drain, github_headers, jira_headers
 from tests.fake_trackers import FakeGithub, FakeJira, Forced
+from tests.integration.conftest import TOKEN, app_key
 from tests.payloads import DONE, github_issue, github_issues_event, jira_issue_event
 
 KR = "gh-codertocat-hello-world-10"
-TOKEN = "ghp_test_token_not_real"
 
 
 @pytest.fixture
-def rt(make_runtime, settings):
-    return make_runtime(settings.with_overrides(github_token=TOKEN))
-
-
-@pytest.fixture
-def github(rt):
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield FakeGithub(rsps)
+def rt(token_rt):
+    return token_rt
 
 
 @pytest.fixture
@@ -177,14 +171,9 @@ def test_an_apps_failed_deliveries_are_redelivered_unless_stored(make_runtime, s
     import re
     from datetime import UTC, datetime, timedelta
 
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
     from integration.reconcile import redeliver_failed
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
+    key, pem = app_key()
     rt = make_runtime(settings.with_overrides(github_app_id="12345", github_private_key=pem))
     client = create_app(rt.settings, runtime=rt).test_client()
     raw = as_body("github/issues/octokit-webhooks__opened.payload.json")

@@ -6,7 +6,6 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import responses
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
@@ -14,22 +13,16 @@ from integration.app import create_app
 from integration.summary_post import deliver, retry_due, run_due
 from mappings.models import KeyResultEvent, SummaryPost
 from tests.conftest import as_body, drain, github_headers
-from tests.fake_trackers import FakeGithub, Forced
+from tests.fake_trackers import Forced
+from tests.integration.conftest import TOKEN
 from tests.payloads import github_issue, github_issues_event, github_sub_issue_event
 
-TOKEN = "ghp_test_token_not_real"
 MONDAY_0905 = datetime(2026, 11, 30, 9, 5, tzinfo=UTC)  # ISO week 2026-W49
 
 
 @pytest.fixture
-def rt(make_runtime, settings):
-    return make_runtime(settings.with_overrides(github_token=TOKEN))
-
-
-@pytest.fixture
-def github(rt):
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield FakeGithub(rsps)
+def rt(token_rt):
+    return token_rt
 
 
 @pytest.fixture

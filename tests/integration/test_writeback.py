@@ -16,21 +16,15 @@ from integration.sender import send
 from mappings.models import DRY_RUN, PENDING, SENT, WRITE_FAILED, CredentialBudget, OutboxEntry
 from tests.conftest import as_body, drain, github_headers, jira_headers
 from tests.fake_trackers import FakeGithub, FakeJira, Forced
+from tests.integration.conftest import TOKEN, app_key
 from tests.payloads import DONE, github_issue, github_issues_event, github_sub_issue_event, jira_issue_event
 
 KR = "gh-codertocat-hello-world-10"
-TOKEN = "ghp_test_token_not_real"
 
 
 @pytest.fixture
-def rt(make_runtime, settings):
-    return make_runtime(settings.with_overrides(github_token=TOKEN, write_delay=60.0))
-
-
-@pytest.fixture
-def github(rt):
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield FakeGithub(rsps)
+def rt(token_rt):
+    return token_rt  # write_delay: the default 60 s
 
 
 @pytest.fixture
@@ -303,12 +297,7 @@ def test_github_app_acts_per_installation_from_the_delivery(make_runtime, settin
     import json as _json
 
     import jwt
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
+    key, pem = app_key()
     rt = make_runtime(settings.with_overrides(github_app_id="12345", github_private_key=pem))
     client = create_app(rt.settings, runtime=rt).test_client()
     rsps = responses.RequestsMock(assert_all_requests_are_fired=False)
