@@ -7,6 +7,7 @@ summary is where owners are called by name). Logins are written bare, teams with
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -113,41 +114,56 @@ def _when(v: CommentView) -> str:
     return v.updated_at.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def render_github(v: CommentView) -> str:
-    lines = [marker("github", v.kr_id), f"### 🎯 Key result: {v.title}"]
-    context = f"Objective: **{v.objective}** · " if v.objective else ""
-    lines += [f"{context}Period {v.period[0]} – {v.period[1]}", "",
-              f"`{bar(v.percent)}` {numbers_line(v)}",
-              f"Health: {HEALTH_ICONS[v.health]} **{HEALTH_WORDS[v.health]}**", "",
-              f"**Owner:** {v.owner or 'nobody'}"]
+@dataclass(frozen=True)
+class _Markup:
+    """What differs between GitHub Markdown and Jira wiki markup; the comment's shape is the same."""
+
+    tracker: str
+    heading: str  # before the title
+    bold: str  # around bold text
+    bullet: str
+    bar: Callable[[str], str]
+    health: Callable[[str], str]
+    warning: Callable[[str], str]
+    plain: Callable[[str], str]  # text that may hold Markdown code spans
+
+
+GITHUB = _Markup("github", "### 🎯 ", "**", "- ", lambda b: f"`{b}`",
+                 lambda h: f"{HEALTH_ICONS[h]} **{HEALTH_WORDS[h]}**", lambda w: f"> [!WARNING]\n> {w}",
+                 lambda text: text)
+JIRA = _Markup("jira", "h3. ", "*", "* ", lambda b: f"{{{{{b}}}}}", lambda h: f"*{HEALTH_WORDS[h]}*",
+               lambda w: f"(!) *{w}*", lambda text: text.replace("`", ""))
+
+
+def _render(v: CommentView, m: _Markup) -> str:
+    b = m.bold
+    lines = [marker("github", v.kr_id)] if m.tracker == "github" else []
+    context = f"Objective: {b}{v.objective}{b} · " if v.objective else ""
+    lines += [f"{m.heading}Key result: {v.title}", f"{context}Period {v.period[0]} – {v.period[1]}", "",
+              f"{m.bar(bar(v.percent))} {m.plain(numbers_line(v))}", f"Health: {m.health(v.health)}", "",
+              f"{b}Owner:{b} {v.owner or 'nobody'}"]
     warning = ownership_warning(v)
     if warning:
-        lines += ["", f"> [!WARNING]\n> {warning}"]
+        lines += ["", m.warning(m.plain(warning))]
     if v.contributors:
         people = ", ".join(f"{name} ({done} done, {open_} open)" for name, done, open_ in v.contributors)
-        lines += ["", f"**Contributors:** {people}"]
+        lines += ["", f"{b}Contributors:{b} {people}"]
     if v.changes:
-        lines += ["", "**Latest changes**"] + [f"- {change_text(c)}" for c in v.changes]
-    lines += ["", f"<sub>Updated {_when(v)} by okrbot from the state of the work · key result `{v.kr_id}` · "
-                  "edits to this comment are overwritten</sub>"]
-    return "\n".join(lines) + "\n"
+        lines += ["", f"{b}Latest changes{b}"] + [f"{m.bullet}{change_text(c)}" for c in v.changes]
+    return "\n".join(lines + ["", *_footer(v, m)]) + "\n"
+
+
+def _footer(v: CommentView, m: _Markup) -> list[str]:
+    updated = f"Updated {_when(v)} by okrbot from the state of the work"
+    if m.tracker == "github":
+        return [f"<sub>{updated} · key result `{v.kr_id}` · edits to this comment are overwritten</sub>"]
+    # Jira wiki markup has no hidden comment; the marker is the quiet last line, kept as plain text
+    return ["----", f"~{updated} · {marker('jira', v.kr_id)}~"]
+
+
+def render_github(v: CommentView) -> str:
+    return _render(v, GITHUB)
 
 
 def render_jira(v: CommentView) -> str:
-    lines = [f"h3. Key result: {v.title}"]
-    context = f"Objective: *{v.objective}* · " if v.objective else ""
-    lines += [f"{context}Period {v.period[0]} – {v.period[1]}", "",
-              f"{{{{{bar(v.percent)}}}}} {numbers_line(v).replace('`', '')}",
-              f"Health: *{HEALTH_WORDS[v.health]}*", "",
-              f"*Owner:* {v.owner or 'nobody'}"]
-    warning = ownership_warning(v)
-    if warning:
-        lines += ["", f"(!) *{warning.replace('`', '')}*"]
-    if v.contributors:
-        people = ", ".join(f"{name} ({done} done, {open_} open)" for name, done, open_ in v.contributors)
-        lines += ["", f"*Contributors:* {people}"]
-    if v.changes:
-        lines += ["", "*Latest changes*"] + [f"* {change_text(c)}" for c in v.changes]
-    # Jira wiki markup has no hidden comment; the marker is the quiet last line, kept as plain text
-    lines += ["", "----", f"~Updated {_when(v)} by okrbot from the state of the work · {marker('jira', v.kr_id)}~"]
-    return "\n".join(lines) + "\n"
+    return _render(v, JIRA)
