@@ -19,10 +19,9 @@ from .comment_view import comment_view
 from .db import unit_of_work
 from .render import marker
 from .trackers.base import Anchor, CommentClient, CommentMissing, Gone, RateLimited, Transient
-from .writeback import body_for, body_hash, hold_credential, reserve_write
+from .writeback import after_failure, body_for, body_hash, error_text, reserve_write
 
 log = logging.getLogger("okrbot.writeback")
-MAX_ATTEMPTS = 10
 CLAIM = timedelta(minutes=2)
 
 
@@ -65,19 +64,11 @@ def _finish(entry: OutboxEntry, state: str, reason: str | None, now: datetime) -
 
 def _claim(rt, session, entry_id: int, now: datetime) -> Plan | float | None:
     entry = session.get(OutboxEntry, entry_id, with_for_update=True)
-    if entry is None or entry.state not in (PENDING, SENDING):
-        return None
-    if entry.state == SENDING and entry.claimed_until and entry.claimed_until > now:
-        return None  # another worker is on it
-    if entry.due_at > now:
-        return (entry.due_at - now).total_seconds()
-    kr = session.get(KeyResult, entry.kr_id)
-    if kr is None or not kr.active or not kr.anchor_key:
-        _finish(entry, SKIPPED, "no anchor issue to comment on" if kr and kr.active else "key result ended", now)
-        return None
-    counters = Counters(kr.n_open, kr.n_done, kr.n_dropped)
-    if entry.comment_id is None and entry.sent_hash is None and counters.items == 0:
-        _finish(entry, SKIPPED, "no progress to show yet", now)
+    not_now = _not_now(entry, now)
+    if not_now is not False:
+        return not_now
+    kr = _key_result_to_show(session, entry, now)
+    if kr is None:
         return None
     tracker = kr.anchor_key.partition(":")[0]
     view = comment_view(session, kr, now, Thresholds(rt.settings.health_at_risk, rt.settings.health_off_track))
@@ -102,6 +93,29 @@ def _claim(rt, session, entry_id: int, now: datetime) -> Plan | float | None:
     entry.state, entry.claimed_until, entry.attempts = SENDING, now + CLAIM, entry.attempts + 1
     entry.uncertain = entry.uncertain or entry.comment_id is None  # a create may follow
     return Plan(entry.id, kr.id, anchor, tracker, body, entry.body_hash, entry.comment_id, client, now)
+
+
+def _not_now(entry: OutboxEntry | None, now: datetime) -> float | None | bool:
+    """False when the entry is to be sent now; else None (nothing to do) or seconds to wait."""
+    if entry is None or entry.state not in (PENDING, SENDING):
+        return None
+    if entry.state == SENDING and entry.claimed_until and entry.claimed_until > now:
+        return None  # another worker is on it
+    if entry.due_at > now:
+        return (entry.due_at - now).total_seconds()
+    return False
+
+
+def _key_result_to_show(session, entry: OutboxEntry, now: datetime) -> KeyResult | None:
+    """The key result, when it has an anchor and something to show; else the entry is skipped."""
+    kr = session.get(KeyResult, entry.kr_id)
+    if kr is None or not kr.active or not kr.anchor_key:
+        _finish(entry, SKIPPED, "no anchor issue to comment on" if kr and kr.active else "key result ended", now)
+        return None
+    if entry.comment_id is None and entry.sent_hash is None and Counters(kr.n_open, kr.n_done, kr.n_dropped).items == 0:
+        _finish(entry, SKIPPED, "no progress to show yet", now)
+        return None
+    return kr
 
 
 def _perform(plan: Plan) -> Outcome:
@@ -134,23 +148,15 @@ def _settle(rt, session, plan: Plan, outcome: Outcome, now: datetime) -> float |
             return max((entry.due_at - now).total_seconds(), 0.05)
         _finish(entry, SENT, None, now)
         return None
-    entry.last_error = f"{type(error).__name__}: {error.message}"[:2000]
-    if isinstance(error, Gone):
+    entry.last_error = error_text(error)
+    entry.uncertain = entry.uncertain or getattr(error, "uncertain", False)
+    delay = after_failure(session, error, plan.client.credential, entry.attempts, now)
+    if delay is None:
         _finish(entry, WRITE_FAILED, entry.last_error, now)
-        log.error("comment of %s on %s cannot be written, no retry: %s", entry.kr_id, plan.anchor.key, error.message)
-        return None
-    if isinstance(error, RateLimited):
-        hold_credential(session, plan.client.credential, now + timedelta(seconds=error.retry_after))
-        entry.state, entry.claimed_until = PENDING, None
-        log.warning("rate limited on %s: retry in %.0f s", plan.client.credential, error.retry_after)
-        return error.retry_after
-    entry.uncertain = entry.uncertain or error.uncertain
-    if entry.attempts >= MAX_ATTEMPTS:
-        _finish(entry, WRITE_FAILED, entry.last_error, now)
-        log.error("comment of %s failed for good after %d attempts: %s", entry.kr_id, entry.attempts, error.message)
+        log.error("comment of %s on %s failed for good after %d attempt(s): %s", entry.kr_id, plan.anchor.key,
+                  entry.attempts, error.message)
         return None
     entry.state, entry.claimed_until = PENDING, None
-    delay = min(2.0 ** entry.attempts, 3600.0)
     log.warning("comment of %s: %s; retry in %.0f s", entry.kr_id, error.message, delay)
     return delay
 

@@ -21,10 +21,9 @@ from .render import marker, numbers_line
 from .schedule import is_due, iso_week
 from .summaries import Target, build_view, owner_call, previous_percents, render, targets
 from .trackers.base import Anchor, Gone, RateLimited, Transient
-from .writeback import reserve_write
+from .writeback import after_failure, error_text, reserve_write
 
 log = logging.getLogger("okrbot.summaries")
-MAX_ATTEMPTS = 10
 
 
 def compose(rt, session, target: Target, now: datetime) -> tuple[str, dict]:
@@ -78,8 +77,10 @@ def deliver(rt, post_id: int, now: datetime | None = None) -> float | None:
     now = now or datetime.now(UTC)
     with unit_of_work(rt.sessions) as session:
         post = session.get(SummaryPost, post_id, with_for_update=True)
-        if post is None or post.state not in ("pending",) or post.due_at > now:
-            return None if post is None or post.state != "pending" else (post.due_at - now).total_seconds()
+        if post is None or post.state != "pending":
+            return None
+        if post.due_at > now:
+            return (post.due_at - now).total_seconds()
         client = rt.clients.for_anchor(Anchor(post.anchor, rt.clients.installation_for(session, post.anchor)))
         if client is None:
             post.state, post.last_error = "failed", rt.clients.missing_reason(post.anchor.partition(":")[0])
@@ -88,30 +89,28 @@ def deliver(rt, post_id: int, now: datetime | None = None) -> float | None:
         if wait is not None:
             return max((wait - now).total_seconds(), 0.05)
         post.attempts, post.state, post.uncertain = post.attempts + 1, "sending", True
-        anchor, body, mark = Anchor(post.anchor), post.body, post.data["marker"]
+        anchor, body, mark, look_first = Anchor(post.anchor), post.body, post.data["marker"], post.attempts > 1
     try:
-        found = client.find_comment(anchor, mark) if post.attempts > 1 else None
-        comment_id = found.id if found else client.create_comment(anchor, body).id
-        error = None
+        found = client.find_comment(anchor, mark) if look_first else None
+        comment_id, error = (found.id if found else client.create_comment(anchor, body).id), None
     except (RateLimited, Transient, Gone) as exc:
         comment_id, error = None, exc
-    return _settle(rt, post_id, comment_id, error, now)
+    return _settle(rt, post_id, client.credential, comment_id, error, now)
 
 
-def _settle(rt, post_id: int, comment_id: str | None, error, now: datetime) -> float | None:
+def _settle(rt, post_id: int, credential: str, comment_id: str | None, error, now: datetime) -> float | None:
     with unit_of_work(rt.sessions) as session:
         post = session.get(SummaryPost, post_id, with_for_update=True)
         if error is None:
             post.state, post.comment_id, post.posted_at, post.uncertain = "sent", comment_id, now, False
             return None
-        post.last_error = f"{type(error).__name__}: {error.message}"[:2000]
-        if isinstance(error, Gone) or post.attempts >= MAX_ATTEMPTS:
+        post.last_error = error_text(error)
+        delay = after_failure(session, error, credential, post.attempts, now)
+        if delay is None:
             post.state = "failed"
             log.error("%s for %s failed for good: %s", post.kind, post.target, error.message)
             return None
-        delay = error.retry_after if isinstance(error, RateLimited) else min(2.0 ** post.attempts, 3600.0)
         post.state, post.due_at = "pending", now + timedelta(seconds=delay)
-        post.uncertain = post.uncertain and not isinstance(error, RateLimited)
         return delay
 
 

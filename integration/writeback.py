@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from mappings.models import PENDING, SENDING, SENT, CredentialBudget, OutboxEntry
 
 from .render import render_github, render_jira
+from .trackers.base import Gone, RateLimited, TrackerError
 
 KIND = "progress_comment"
 # GitHub: at least one second between content-creating requests. The reservation is taken when a send
@@ -79,3 +80,25 @@ def hold_credential(session: Session, credential: str, until: datetime) -> None:
         session.add(CredentialBudget(credential=credential, next_write_at=until))
     elif budget.next_write_at < until:
         budget.next_write_at = until
+
+
+MAX_ATTEMPTS = 10
+
+
+def error_text(error: TrackerError) -> str:
+    return f"{type(error).__name__}: {error.message}"[:2000]
+
+
+def after_failure(session: Session, error: TrackerError, credential: str, attempts: int,
+                  now: datetime) -> float | None:
+    """Seconds until the next try of a failed write, or None to give up (the caller records it failed).
+
+    Gone never retries; a rate limit waits as asked and holds the credential for every writer;
+    anything else backs off exponentially, up to MAX_ATTEMPTS.
+    """
+    if isinstance(error, Gone):
+        return None
+    if isinstance(error, RateLimited):
+        hold_credential(session, credential, now + timedelta(seconds=error.retry_after))
+        return error.retry_after
+    return None if attempts >= MAX_ATTEMPTS else min(2.0 ** attempts, 3600.0)
