@@ -49,18 +49,21 @@ def apply_parsed(rt, session, parsed: Parsed, delivery_pk: int | None) -> tuple[
     """
     ctx = rt.domain.context(session, cause=f"delivery:{delivery_pk}" if delivery_pk else "replay")
     note_installation(session, parsed, ctx.now)
-    for event in parsed.events:
-        if not isinstance(event, Event) or (event.item is None and not event.removed_key):
-            continue
-        if is_own_comment_event(event):
-            log.debug("delivery %s is okrbot's own comment: ignored", delivery_pk)
-            continue
-        touched = apply_to_work_items(session, event, delivery_pk)
-        ctx.actor = _display(event)
-        apply_items(ctx, touched)
+    events = [e for e in parsed.events if isinstance(e, Event) and (e.item is not None or e.removed_key)]
+    if any(is_own_comment_event(e) for e in events):
+        log.debug("delivery %s is okrbot's own comment: ignored", delivery_pk)
+    apply_events(ctx, [e for e in events if not is_own_comment_event(e)], delivery_pk)
     for hook in rt.after_apply:  # extension point (tests inject failures here)
         hook(session, parsed, delivery_pk)
     return note_changes(session, ctx.changed, ctx.now, rt.settings.write_delay), set(ctx.created)
+
+
+def apply_events(ctx, events: list[Event], delivery_pk: int | None) -> None:
+    """The one apply path, for webhook events and for what reconcile reads: work items, key results."""
+    for event in events:
+        touched = apply_to_work_items(ctx.session, event, delivery_pk)
+        ctx.actor = _display(event)
+        apply_items(ctx, touched)
 
 
 def note_installation(session, parsed: Parsed, now: datetime) -> None:

@@ -14,9 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from mappings.keyresults import apply_items
 from mappings.models import KeyResult, Membership, SyncState, WorkItem
-from mappings.workitems import apply_to_work_items
 from webhooks import github, jira
 from webhooks.events import Event, Person, WorkItemSnapshot
 
@@ -102,12 +100,12 @@ def sync_key_result(rt, kr_id: str, full: bool = False) -> SyncReport:
 
 def apply_snapshots(rt, events: list[Event], cause: str) -> list[int]:
     """One unit of work: store the snapshots, apply them to key results, mark changed comments pending."""
+    from .processing import apply_events, schedule_sends
+
     with unit_of_work(rt.sessions) as session:
         ctx = rt.domain.context(session, cause=cause)
-        for event in events:
-            apply_items(ctx, apply_to_work_items(session, event, None))
+        apply_events(ctx, events, None)
         pending = note_changes(session, ctx.changed, ctx.now, rt.settings.write_delay)
-    from .processing import schedule_sends
 
     schedule_sends(rt, pending)
     return pending

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Text, func, select
@@ -136,10 +136,6 @@ class History:
                 break
             last = e
         return last
-
-
-def last_movement(session: Session, kr: KeyResult) -> datetime:
-    return History.load(session, [kr.id], datetime.now(UTC)).last_move.get(kr.id) or kr.created_at
 
 
 def owner_call(rt, kr: KeyResult, tracker: str) -> str | None:

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from mappings.models import KeyResult, Objective, SummaryPost
-from mappings.views import ownership_of
+from mappings.models import KeyResult, SummaryPost
+from mappings.views import ownership_of, progress_of
 
 from .db import unit_of_work
-from .render import marker, numbers_line
+from .render import marker
 from .schedule import is_due, iso_week
-from .summaries import Target, build_view, owner_call, previous_percents, render, targets
+from .summaries import History, Target, build_view, owner_call, previous_percents, render, targets
 from .trackers.base import Anchor, Gone, RateLimited, Transient
 from .writeback import after_failure, error_text, reserve_write
 
@@ -136,51 +136,60 @@ def _reminder_settings(rt):
 
 
 def due_reminders(rt, now: datetime) -> list[int]:
-    """One reminder per key result per week, after N days without progress, inside the period only."""
+    """One reminder per key result per week, after N days without progress, inside the period only.
+
+    Runs every minute, so it reads in a fixed number of queries: the week's reminders already made,
+    then the history of the key results that could still get one.
+    """
     enabled, after_days, skip = _reminder_settings(rt)
     if not enabled:
         return []
-    claimed = []
+    week = iso_week(now, ZoneInfo("UTC"))
+    quiet = _objectives_without_reminders(rt)
     with rt.sessions() as session:
-        krs = list(session.scalars(select(KeyResult).where(KeyResult.active.is_(True),
-                                                           KeyResult.anchor_key.isnot(None))))
-        wanted = [(kr, text) for kr in krs if (text := _reminder_text(rt, session, kr, now, after_days, skip))]
+        made = set(session.scalars(select(SummaryPost.target).where(SummaryPost.kind == "reminder",
+                                                                     SummaryPost.week == week)))
+        krs = [kr for kr in session.scalars(select(KeyResult).where(KeyResult.active.is_(True),
+                                                                    KeyResult.anchor_key.isnot(None)))
+               if f"reminder:{kr.id}" not in made and kr.objective_id not in quiet]
+        history = History.load(session, [kr.id for kr in krs], now)
+        wanted = [(kr, text) for kr in krs if (text := _reminder_text(rt, kr, now, history, after_days, skip))]
+    claimed = []
     for kr, text in wanted:
-        week = iso_week(now, ZoneInfo("UTC"))
-        data = {"marker": reminder_marker(kr, week)}
-        post_id = claim(rt, "reminder", f"reminder:{kr.id}", kr.anchor_key, week, text, data, now)
+        post_id = claim(rt, "reminder", f"reminder:{kr.id}", kr.anchor_key, week, text,
+                        {"marker": reminder_marker(kr, week)}, now)
         if post_id is not None:
             claimed.append(post_id)
     return claimed
 
 
-def _reminder_text(rt, session, kr: KeyResult, now: datetime, after_days: int, skip: set[str]) -> str | None:
-    from .summaries import last_movement
+def _objectives_without_reminders(rt) -> set[str]:
+    mapping = rt.domain.index.mapping
+    return {o.id for o in mapping.objectives if not getattr(o, "reminders", True)} if mapping else set()
 
+
+def _reminder_text(rt, kr: KeyResult, now: datetime, history: History, after_days: int,
+                   skip: set[str]) -> str | None:
     if not (kr.period_start <= now.date() <= kr.period_end):
-        return None
-    objective = session.get(Objective, kr.objective_id) if kr.objective_id else None
-    spec = rt.domain.index.mapping.objectives if rt.domain.index.mapping else ()
-    if objective and any(o.id == objective.id and not getattr(o, "reminders", True) for o in spec):
         return None
     owner = ownership_of(kr).owner
     if owner is None or owner.login in skip:
         return None
-    idle = (now - last_movement(session, kr)).days
+    idle = (now - (history.last_move.get(kr.id) or kr.created_at)).days
     if idle < after_days:
         return None
     tracker = kr.anchor_key.partition(":")[0]
-    call = owner_call(rt, kr, tracker)
-    week = iso_week(now, ZoneInfo("UTC"))
-    from mappings.views import Thresholds
-
-    from .comment_view import comment_view
-
-    numbers = numbers_line(comment_view(session, kr, now, Thresholds()))
-    text = (f"{call}, a check-in: **{kr.title}** has had no progress for {idle} days ({numbers}). "
-            "Close what is done, or say here what is in the way.")
+    text = (f"{owner_call(rt, kr, tracker)}, a check-in: **{kr.title}** has had no progress for {idle} days "
+            f"({_progress_words(kr)}). Close what is done, or say here what is in the way.")
     text = text if tracker == "github" else text.replace("**", "*")
-    return _with_marker(tracker, reminder_marker(kr, week), text + "\n")
+    return _with_marker(tracker, reminder_marker(kr, iso_week(now, ZoneInfo("UTC"))), text + "\n")
+
+
+def _progress_words(kr: KeyResult) -> str:
+    p = progress_of(kr)
+    if p.percent is None:
+        return "no work linked"
+    return f"{min(p.percent, 100.0):.0f}% · {p.done:g} of {p.total:g} done"
 
 
 def reminder_marker(kr: KeyResult, week: str) -> str:
