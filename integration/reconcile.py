@@ -9,7 +9,7 @@ reschedules it; pages already read answer 304 the next time, so nothing is read 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -156,7 +156,7 @@ def _sync_github(rt, kr_id: str, source: Source, report: SyncReport) -> None:
         index += 1
         if not url:
             break
-    _leavers(rt, kr_id, source, keys, parent, started, report, reader)
+    _leavers(rt, kr_id, source, keys, parent, report, reader)
     with unit_of_work(rt.sessions) as session:
         state = _state(session, kr_id, source)
         state.pages, state.synced_at, state.calls = pages, started, report.calls
@@ -210,7 +210,7 @@ def _anchor_snapshot(rt, reader, kr_id: str, source: Source, report: SyncReport)
     return snapshot
 
 
-def _leavers(rt, kr_id, source: Source, keys: set[str], parent, started, report, reader) -> None:
+def _leavers(rt, kr_id, source: Source, keys: set[str], parent, report, reader) -> None:
     """Items the API no longer returns leave, as they would by webhook."""
     with rt.sessions() as session:
         if parent is not None:
@@ -248,8 +248,6 @@ def snapshot_of(item: WorkItem) -> WorkItemSnapshot:
 def _unlinked(item: WorkItem) -> Event:
     """The stored item, with no parent. Its time stays the item's own: the listing says nothing newer
     about its state, and a later real change must still win over this."""
-    from dataclasses import replace
-
     stamp = max(item.updated_at, item.parent_changed_at or item.updated_at)
     snapshot = replace(snapshot_of(item), updated_at=stamp, parent_known=True)
     return Event(item.tracker, "unlinked", snapshot)
