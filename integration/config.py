@@ -32,6 +32,7 @@ class Settings:
     max_attempts: int = 8
     retry_base_seconds: float = 2.0
     sweep_after_seconds: int = 60
+    apply_batch_size: int = 50  # deliveries a worker claims and applies in one transaction
     max_body_bytes: int = MAX_BODY_BYTES
     jira_dropped_resolutions: tuple[str, ...] = DEFAULT_DROPPED_RESOLUTIONS
     jira_epic_link_field: str | None = None
@@ -114,6 +115,7 @@ _PARSERS = {
     "API_TOKEN": ("api_token", lambda n, v: v or None),
     "MAX_ATTEMPTS": ("max_attempts", _positive_int),
     "SWEEP_AFTER_SECONDS": ("sweep_after_seconds", _positive_int),
+    "APPLY_BATCH_SIZE": ("apply_batch_size", _positive_int),
     "JIRA_DROPPED_RESOLUTIONS": ("jira_dropped_resolutions", lambda n, v: _csv(v)),
     "JIRA_EPIC_LINK_FIELD": ("jira_epic_link_field", lambda n, v: v.strip() or None),
     "JIRA_STORY_POINTS_FIELD": ("jira_story_points_fields", lambda n, v: _csv(v)),

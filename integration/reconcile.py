@@ -104,7 +104,7 @@ def apply_snapshots(rt, events: list[Event], cause: str) -> list[int]:
 
     with unit_of_work(rt.sessions) as session:
         ctx = rt.domain.context(session, cause=cause)
-        apply_events(ctx, events, None)
+        apply_events(ctx, [(event, None) for event in events])
         pending = note_changes(session, ctx.changed, ctx.now, rt.settings.write_delay)
 
     schedule_sends(rt, pending)

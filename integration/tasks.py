@@ -3,16 +3,37 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from huey import Huey, crontab
 
 from . import reconcile, summary_post
-from .processing import process_delivery, stuck_deliveries
+from .processing import DatabaseUnavailable, stuck_deliveries, wait_for_database
+from .processing import process_deliveries as _process_deliveries
 from .sender import due_entries, send
 
 log = logging.getLogger("okrbot.tasks")
 SWEEP_CHUNK = 100
+DB_WAIT_SECONDS = 30.0  # a worker thread waits this long for a database that stopped answering
+DB_RETRY_SECONDS = 5.0  # then hands its batch back to the queue, to come again after this
+
+
+def apply_deliveries(rt, ids: list[int]) -> dict[int, float]:
+    """Apply these deliveries; while the database is down, wait for it and go on the moment it answers."""
+    waited = 0.0
+    while True:
+        try:
+            return _process_deliveries(rt, ids)
+        except DatabaseUnavailable as exc:
+            if waited >= DB_WAIT_SECONDS:
+                log.error("database still unreachable after %.0f s; %d deliveries go back to the queue",
+                          waited, len(ids))
+                raise
+            log.warning("database unreachable (%s); waiting for it with %d deliveries", exc, len(ids))
+            started = time.monotonic()
+            wait_for_database(rt, DB_WAIT_SECONDS - waited)
+            waited += time.monotonic() - started
 
 
 @dataclass(frozen=True)
@@ -30,10 +51,14 @@ class Tasks:
 def register_tasks(huey: Huey, rt) -> Tasks:
     @huey.task(name="okrbot.process_deliveries")
     def process_deliveries(ids: list[int]) -> None:
-        for delivery_pk in ids:
-            delay = process_delivery(rt, delivery_pk)
-            if delay is not None:
-                process_deliveries.schedule(args=([delivery_pk],), delay=delay)
+        try:
+            retries = apply_deliveries(rt, ids)
+        except DatabaseUnavailable:
+            # not applied, still `received`: this task's ids are its to finish, not the sweep's
+            process_deliveries.schedule(args=(ids,), delay=DB_RETRY_SECONDS)
+            return
+        for delivery_pk, delay in sorted(retries.items()):
+            process_deliveries.schedule(args=([delivery_pk],), delay=delay)
 
     @huey.periodic_task(crontab(minute="*"), name="okrbot.sweep")
     def sweep() -> int:

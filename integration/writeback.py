@@ -15,10 +15,11 @@ import hashlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mappings.models import PENDING, SENDING, SENT, CredentialBudget, OutboxEntry
+from mappings.models import PENDING, SENDING, CredentialBudget, OutboxEntry
 
 from .render import render_github, render_jira
 from .trackers.base import Gone, RateLimited, TrackerError
@@ -31,22 +32,32 @@ MAX_WAIT_FACTOR = 10  # a key result that never goes quiet is still written ever
 
 
 def note_changes(session: Session, kr_ids: set[str], now: datetime, delay: float) -> list[int]:
-    """Mark the key results' comments pending; return the entries that just became pending."""
-    started = []
-    for kr_id in sorted(kr_ids):
-        entry = session.scalar(select(OutboxEntry).where(OutboxEntry.kr_id == kr_id, OutboxEntry.kind == KIND))
-        if entry is None:
-            entry = OutboxEntry(kr_id=kr_id, kind=KIND, state=SENT, attempts=0, writes=0, uncertain=False,
-                                due_at=now, updated_at=now)
-            session.add(entry)
+    """Mark the key results' comments pending; return the entries that just became pending.
+
+    Many workers note changes at once: missing entries are inserted (a conflict means another worker
+    just did), then the rest are locked in key-result order before they are read and changed.
+    """
+    if not kr_ids:
+        return []
+    ids = sorted(kr_ids)
+    quiet = now + timedelta(seconds=delay)
+    new_rows = [{"kr_id": kr_id, "kind": KIND, "state": PENDING, "pending_since": now, "due_at": quiet,
+                 "updated_at": now, "attempts": 0, "writes": 0, "uncertain": False} for kr_id in ids]
+    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(OutboxEntry)
+    started = list(session.scalars(insert.values(new_rows).on_conflict_do_nothing().returning(OutboxEntry.id)))
+    created = set(started)
+    query = (select(OutboxEntry).where(OutboxEntry.kr_id.in_(ids), OutboxEntry.kind == KIND)
+             .order_by(OutboxEntry.kr_id).with_for_update().execution_options(populate_existing=True))
+    for entry in session.scalars(query):
+        if entry.id in created:
+            continue
         if entry.state not in (PENDING, SENDING):
             entry.state, entry.pending_since, entry.attempts, entry.last_error = PENDING, now, 0, None
-            started.append(entry)
-        quiet = now + timedelta(seconds=delay)
+            started.append(entry.id)
         cap = (entry.pending_since or now) + timedelta(seconds=delay * MAX_WAIT_FACTOR)
         entry.due_at, entry.updated_at = min(quiet, cap), now
     session.flush()
-    return [e.id for e in started]
+    return sorted(started)
 
 
 def body_for(tracker: str, view) -> str:

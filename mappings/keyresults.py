@@ -8,11 +8,14 @@ Domain functions take the caller's session and never commit.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 
-from sqlalchemy import Text, or_, select
+from sqlalchemy import Text, inspect, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .models import KeyResult, KeyResultEvent, Membership, Objective, WorkItem
 from .progress import Counters, compute_ownership, compute_progress
@@ -26,10 +29,17 @@ from .rules import (
     okr_label_ids,
 )
 
+COUNTERS = ("n_open", "n_done", "n_dropped", "points_open", "points_done", "points_dropped", "n_unestimated")
+
 
 @dataclass
 class Context:
-    """One unit of work's view of the domain: the session, the mapping and why things change."""
+    """One unit of work's view of the domain: the session, the mapping and why things change.
+
+    Key-result rows are written by many workers at once, so they are never written back from Python
+    objects: counters move by deltas and other columns are queued, and `finish` writes each key result
+    once, in id order (the lock order after the work items), with `SET n_done = n_done + :d`.
+    """
 
     session: Session
     index: MappingIndex
@@ -40,7 +50,10 @@ class Context:
     actor: str | None = None  # who did it, when the event says
     changed: set[str] = field(default_factory=set)  # key results whose comment may need rewriting
     created: set[str] = field(default_factory=set)  # key results that appeared: to be backfilled
-    _before: dict[str, tuple] = field(default_factory=dict)
+    _before: dict[str, tuple] = field(default_factory=dict)  # (measure, target, anchor_state) at first touch
+    _sets: dict[str, dict] = field(default_factory=lambda: defaultdict(dict))  # columns to write, per kr
+    _deltas: dict[str, list[float]] = field(default_factory=dict)  # counter deltas, per kr (COUNTERS order)
+    _anchor_krs: dict[str, list[str]] = field(default_factory=dict)  # anchor key → kr ids (prefetched)
 
     def period(self) -> tuple[date, date]:
         return self.index.period() or self.default_period
@@ -50,30 +63,58 @@ class Context:
         self.session.add(KeyResultEvent(kr_id=kr_id, at=self.now, kind=kind, cause=self.cause, data=data))
 
 
+def set_columns(ctx: Context, kr: KeyResult, **values) -> None:
+    """Change a key result's columns: in memory now, in the database in `finish` (never by the ORM)."""
+    if inspect(kr).pending:  # not inserted yet: the INSERT carries them
+        for name, value in values.items():
+            setattr(kr, name, value)
+        return
+    for name, value in values.items():
+        set_committed_value(kr, name, value)
+    ctx._sets[kr.id].update(values)
+
+
 def counters_of(kr: KeyResult) -> Counters:
     return Counters(kr.n_open, kr.n_done, kr.n_dropped, kr.points_open, kr.points_done, kr.points_dropped,
                     kr.n_unestimated)
 
 
-def _snapshot(kr: KeyResult) -> tuple:
-    p = compute_progress(kr.measure, counters_of(kr), kr.target, kr.anchor_state)
+def _progress(measure: str, target: float | None, anchor_state: str | None, counters: list[float]) -> tuple:
+    p = compute_progress(measure, Counters(*counters), target, anchor_state)
     return p.done, p.total, p.percent
 
 
 def _touch(ctx: Context, kr: KeyResult) -> None:
     ctx.changed.add(kr.id)
-    ctx._before.setdefault(kr.id, _snapshot(kr))
-    kr.updated_at = ctx.now
+    ctx._before.setdefault(kr.id, (kr.measure, kr.target, kr.anchor_state))
+    set_columns(ctx, kr, updated_at=ctx.now)
 
 
 def finish(ctx: Context) -> None:
-    """Record a progress event for every key result whose numbers changed in this unit of work."""
-    for kr_id, before in ctx._before.items():
-        kr = ctx.session.get(KeyResult, kr_id)
-        after = _snapshot(kr)
-        if after != before:
+    """Write every key result this unit of work changed, in id order; record progress that moved."""
+    ctx.session.flush()  # new key results and memberships first
+    table = KeyResult.__table__
+    for kr_id in sorted(set(ctx._sets) | set(ctx._deltas)):
+        values = dict(ctx._sets.get(kr_id, {}))
+        delta = ctx._deltas.get(kr_id, [0] * len(COUNTERS))
+        values |= {name: table.c[name] + d for name, d in zip(COUNTERS, delta, strict=True) if d}
+        if not values:
+            continue
+        returned = ctx.session.execute(
+            table.update().where(table.c.id == kr_id).values(values)
+            .returning(*(table.c[n] for n in COUNTERS), table.c.measure, table.c.target, table.c.anchor_state)
+        ).one()
+        after_counters = list(returned[:len(COUNTERS)])
+        before = ctx._before.get(kr_id)
+        if before is None:
+            continue
+        after = _progress(returned.measure, returned.target, returned.anchor_state, after_counters)
+        was = _progress(*before, [a - d for a, d in zip(after_counters, delta, strict=True)])
+        if after != was:
             ctx.record(kr_id, "progress", done=after[0], total=after[1], percent=after[2],
-                       was_done=before[0], was_total=before[1])
+                       was_done=was[0], was_total=was[1])
+    ctx._sets.clear()
+    ctx._deltas.clear()
     ctx._before.clear()
 
 
@@ -87,10 +128,13 @@ def _active_kr(ctx: Context, kr_id: str) -> KeyResult | None:
 
 def _anchor_kr(ctx: Context, anchor_key: str) -> KeyResult | None:
     kr_id = ctx.index.file_kr_for_anchor(anchor_key)
-    if kr_id is None:
-        kr_id = ctx.session.scalar(select(KeyResult.id).where(KeyResult.anchor_key == anchor_key,
-                                                               KeyResult.active.is_(True)))
-    return _active_kr(ctx, kr_id) if kr_id else None
+    if kr_id is not None:
+        return _active_kr(ctx, kr_id)
+    ids = ctx._anchor_krs.get(anchor_key)
+    if ids is None:
+        ids = list(ctx.session.scalars(select(KeyResult.id).where(KeyResult.anchor_key == anchor_key)))
+    # active as this unit of work has it: `finish` writes a (re)activation only at the end
+    return next((kr for kr in map(partial(_active_kr, ctx), ids) if kr is not None), None)
 
 
 def memberships_for(ctx: Context, item: WorkItem) -> dict[str, str]:
@@ -122,18 +166,24 @@ def _points(item: WorkItem) -> tuple[float, bool]:
     return (item.estimate, True) if item.estimate is not None else (1.0, False)
 
 
-def _count(kr: KeyResult, state: str, points: float, estimated: bool, sign: int) -> None:
-    if state == "done":
-        kr.n_done += sign
-        kr.points_done += sign * points
-    elif state == "dropped":
-        kr.n_dropped += sign
-        kr.points_dropped += sign * points
-    else:
-        kr.n_open += sign
-        kr.points_open += sign * points
+_INDEX = {"open": (0, 3), "done": (1, 4), "dropped": (2, 5)}  # state → (count, points) in COUNTERS
+
+
+def counter_delta(state: str, points: float, estimated: bool, sign: int) -> list[float]:
+    """What counting (sign +1) or uncounting (-1) one work item does to the COUNTERS."""
+    delta = [0, 0, 0, 0.0, 0.0, 0.0, 0]
+    n, p = _INDEX.get(state, _INDEX["open"])
+    delta[n], delta[p] = sign, sign * points
     if not estimated:
-        kr.n_unestimated += sign
+        delta[6] = sign
+    return delta
+
+
+def _count(ctx: Context, kr_id: str, state: str, points: float, estimated: bool, sign: int) -> None:
+    delta = counter_delta(state, points, estimated, sign)
+    kept = ctx._deltas.setdefault(kr_id, [0, 0, 0, 0.0, 0.0, 0.0, 0])
+    for i, d in enumerate(delta):
+        kept[i] += d
 
 
 def sync_memberships(ctx: Context, item: WorkItem) -> None:
@@ -148,8 +198,8 @@ def sync_memberships(ctx: Context, item: WorkItem) -> None:
             _leave(ctx, kr, member, item)
         elif (member.state, member.points, member.estimated) != (item.state, points, estimated):
             _touch(ctx, kr)
-            _count(kr, member.state, member.points, member.estimated, -1)
-            _count(kr, item.state, points, estimated, +1)
+            _count(ctx, kr_id, member.state, member.points, member.estimated, -1)
+            _count(ctx, kr_id, item.state, points, estimated, +1)
             if member.state != item.state:
                 ctx.record(kr_id, "state", item=item.key, title=item.title, url=item.url,
                            was=member.state, now=item.state, reason=item.state_reason, actor=ctx.actor)
@@ -161,7 +211,7 @@ def sync_memberships(ctx: Context, item: WorkItem) -> None:
 
 def _join(ctx: Context, kr: KeyResult, item: WorkItem, via: str, points: float, estimated: bool) -> None:
     _touch(ctx, kr)
-    _count(kr, item.state, points, estimated, +1)
+    _count(ctx, kr.id, item.state, points, estimated, +1)
     ctx.session.add(Membership(kr_id=kr.id, work_item_key=item.key, via=via, state=item.state,
                                points=points, estimated=estimated, added_at=ctx.now))
     ctx.record(kr.id, "added", item=item.key, title=item.title, url=item.url, state=item.state, via=via,
@@ -171,7 +221,7 @@ def _join(ctx: Context, kr: KeyResult, item: WorkItem, via: str, points: float, 
 def _leave(ctx: Context, kr: KeyResult, member: Membership, item: WorkItem) -> None:
     if kr.active:
         _touch(ctx, kr)
-        _count(kr, member.state, member.points, member.estimated, -1)
+        _count(ctx, kr.id, member.state, member.points, member.estimated, -1)
         ctx.session.delete(member)
         reason = "removed from the tracker" if item.removed else "no longer linked"
         ctx.record(kr.id, "removed", item=item.key, title=item.title, url=item.url, reason=reason,
@@ -206,19 +256,18 @@ def _upsert_convention_kr(ctx: Context, kr: KeyResult | None, item: WorkItem) ->
     if kr is None:
         start, end = ctx.period()
         kr = KeyResult(id=kr_id_for_anchor(item.key), source="tracker", measure="count", period_start=start,
-                       period_end=end, active=True, created_at=ctx.now, updated_at=ctx.now,
-                       anchor_assignees=[], n_open=0, n_done=0, n_dropped=0, points_open=0.0,
-                       points_done=0.0, points_dropped=0.0, n_unestimated=0)
+                       period_end=end, active=True, created_at=ctx.now, updated_at=ctx.now, title=item.title,
+                       anchor_key=item.key, anchor_assignees=[], n_open=0, n_done=0, n_dropped=0,
+                       points_open=0.0, points_done=0.0, points_dropped=0.0, n_unestimated=0)
         ctx.session.add(kr)
     if created:
-        kr.active, kr.ended_at = True, None
+        set_columns(ctx, kr, active=True, ended_at=None)
         ctx.created.add(kr.id)
         ctx.record(kr.id, "created", anchor=item.key, title=item.title)
     if kr.title != item.title:
-        kr.updated_at = ctx.now
+        set_columns(ctx, kr, updated_at=ctx.now)
         ctx.changed.add(kr.id)
-    kr.title, kr.anchor_key = item.title, item.key
-    kr.objective_id = _objective_of(ctx, item)
+    set_columns(ctx, kr, title=item.title, anchor_key=item.key, objective_id=_objective_of(ctx, item))
     _update_anchor(ctx, kr, item)
     return [kr] if created else []
 
@@ -227,18 +276,18 @@ def _update_anchor(ctx: Context, kr: KeyResult, item: WorkItem) -> None:
     before = compute_ownership(kr.anchor_assignees or [], kr.owner_override)
     if (kr.anchor_state, kr.anchor_key, kr.anchor_url) != (item.state, item.key, item.url):
         _touch(ctx, kr)
-    kr.anchor_key, kr.anchor_url, kr.anchor_state = item.key, item.url, item.state
-    kr.anchor_assignees = list(item.assignees)
+    set_columns(ctx, kr, anchor_key=item.key, anchor_url=item.url, anchor_state=item.state,
+                anchor_assignees=list(item.assignees))
     after = compute_ownership(kr.anchor_assignees, kr.owner_override)
     if after != before:
-        kr.updated_at = ctx.now
+        set_columns(ctx, kr, updated_at=ctx.now)
         ctx.record(kr.id, "owner", status=after.status, owner=after.owner.login if after.owner else None,
                    was_status=before.status, was_owner=before.owner.login if before.owner else None,
                    others=[o.login for o in after.others])
 
 
 def end_key_result(ctx: Context, kr: KeyResult, reason: str) -> None:
-    kr.active, kr.ended_at, kr.updated_at = False, ctx.now, ctx.now
+    set_columns(ctx, kr, active=False, ended_at=ctx.now, updated_at=ctx.now)
     ctx.record(kr.id, "ended", reason=reason)
 
 
@@ -272,23 +321,53 @@ def _set_objective_of_children(ctx: Context, objective_key: str, objective_id: s
     child_keys = select(WorkItem.key).where(WorkItem.parent_key == objective_key)
     for kr in ctx.session.scalars(select(KeyResult).where(KeyResult.anchor_key.in_(child_keys),
                                                           KeyResult.source == "tracker")):
-        kr.objective_id = objective_id
+        if kr.objective_id != objective_id:
+            set_columns(ctx, kr, objective_id=objective_id)
 
 
 # --- entry points -------------------------------------------------------------------------------
 
 
-def apply_items(ctx: Context, items: list[WorkItem]) -> None:
-    """What changed work items mean for key results: anchors first, then memberships."""
+Attribution = dict[str, tuple[str | None, str | None]]  # work item key → (actor, cause) of its change
+
+
+def apply_items(ctx: Context, items: list[WorkItem], attribution: Attribution | None = None) -> None:
+    """What changed work items mean for key results: anchors first, then memberships.
+
+    The items are locked by the caller (the work-item upsert), in key order; key-result rows are
+    written last, by `finish`, in id order.
+    """
+    attribution = attribution or {}
+    default = (ctx.actor, ctx.cause)
+
+    def attribute(item: WorkItem) -> None:
+        ctx.actor, ctx.cause = attribution.get(item.key, default)
+
     new_krs: list[KeyResult] = []
     for item in items:
+        attribute(item)
         new_krs += sync_anchor(ctx, item)
     ctx.session.flush()
+    _prefetch_anchors(ctx, items)
     for item in items:
+        attribute(item)
         sync_memberships(ctx, item)
+    ctx.actor, ctx.cause = default
     for kr in new_krs:
         attach_existing_work(ctx, kr)
     finish(ctx)
+
+
+def _prefetch_anchors(ctx: Context, items: list[WorkItem]) -> None:
+    """The key results anchored on the items' parents, in one query instead of one per item."""
+    parents = sorted({i.parent_key for i in items if i.parent_key} - set(ctx._anchor_krs))
+    if not parents:
+        return
+    found: dict[str, list[str]] = defaultdict(list)
+    for kr_id, anchor_key in ctx.session.execute(select(KeyResult.id, KeyResult.anchor_key)
+                                                 .where(KeyResult.anchor_key.in_(parents))):
+        found[anchor_key].append(kr_id)
+    ctx._anchor_krs.update({key: found.get(key, []) for key in parents})
 
 
 def candidates(ctx: Context, kr: KeyResult) -> list[WorkItem]:
@@ -310,10 +389,11 @@ def candidates(ctx: Context, kr: KeyResult) -> list[WorkItem]:
     conditions += [WorkItem.parent_key == a for a in anchors]
     labels = WorkItem.labels.cast(Text)  # JSON text: '["okr:signups", ...]'
     conditions += [labels.ilike(f'%"{okr_label_for(t, kr.id)}"%') for t in ("github", "jira")]
-    items = list(session.scalars(select(WorkItem).where(or_(*conditions))))
     members = select(Membership.work_item_key).where(Membership.kr_id == kr.id)
-    items += list(session.scalars(select(WorkItem).where(WorkItem.key.in_(members))))
-    return list({i.key: i for i in items}.values())
+    # locked, in key order: their memberships are written as no other worker can change the items
+    query = (select(WorkItem).where(or_(*conditions, WorkItem.key.in_(members))).order_by(WorkItem.key)
+             .with_for_update().execution_options(populate_existing=True))
+    return list(session.scalars(query))
 
 
 def attach_existing_work(ctx: Context, kr: KeyResult) -> None:

@@ -102,12 +102,13 @@ class WorkItem(Base):
     parent_key: Mapped[str | None] = mapped_column(String(300), index=True)
     parent_ref: Mapped[str | None] = mapped_column(String(200))
     parent_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    parent_delivery_id: Mapped[int | None] = mapped_column(Integer)  # with parent_changed_at: the link's version
     milestone: Mapped[str | None] = mapped_column(String(300))
     issue_type: Mapped[str | None] = mapped_column(String(100))
     estimate: Mapped[float | None] = mapped_column(Float)
     removed: Mapped[bool] = mapped_column(Boolean, default=False)  # deleted or transferred away
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_delivery_id: Mapped[int | None] = mapped_column(Integer)
+    last_delivery_id: Mapped[int | None] = mapped_column(Integer)  # with updated_at: the fields' version
 
 
 class Objective(Base):

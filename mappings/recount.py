@@ -1,6 +1,9 @@
 """`okrbot recount`: every active key result's members and counters rebuilt from the work items.
 
 The kept counters must always agree with this; what it finds different it reports and repairs.
+It may run while workers apply: it takes the locks in the apply path's order — every work item
+(in key order), then each key result (in id order) — so workers wait for it instead of racing it,
+and each key result's counters are set from its membership rows as committed.
 """
 
 from __future__ import annotations
@@ -9,16 +12,19 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from .keyresults import Context, _count, _points, memberships_for
+from .keyresults import COUNTERS, Context, _points, counter_delta, memberships_for
 from .models import KeyResult, Membership, WorkItem
 
-_COUNTERS = ("n_open", "n_done", "n_dropped", "points_open", "points_done", "points_dropped", "n_unestimated")
+
+def _lock_work_items(ctx: Context) -> None:
+    ctx.session.execute(select(WorkItem.key).order_by(WorkItem.key).with_for_update())
 
 
 def expected_members(ctx: Context) -> dict[str, dict[str, tuple]]:
     """kr id → {work item key: (state, points, estimated, via)}, from the rules alone."""
     expected: dict[str, dict[str, tuple]] = defaultdict(dict)
-    items = ctx.session.scalars(select(WorkItem).where(WorkItem.removed.is_(False)).execution_options(yield_per=500))
+    items = ctx.session.scalars(select(WorkItem).where(WorkItem.removed.is_(False))
+                                .execution_options(yield_per=500, populate_existing=True))
     for item in items:
         points, estimated = _points(item)
         for kr_id, via in memberships_for(ctx, item).items():
@@ -28,9 +34,12 @@ def expected_members(ctx: Context) -> dict[str, dict[str, tuple]]:
 
 def recount(ctx: Context) -> list[str]:
     """Rebuild; return one line per difference found (empty when the kept counters were right)."""
+    _lock_work_items(ctx)
     expected = expected_members(ctx)
     differences: list[str] = []
-    for kr in ctx.session.scalars(select(KeyResult).where(KeyResult.active.is_(True)).order_by(KeyResult.id)):
+    ids = ctx.session.scalars(select(KeyResult.id).where(KeyResult.active.is_(True)).order_by(KeyResult.id))
+    for kr_id in list(ids):
+        kr = ctx.session.get(KeyResult, kr_id, with_for_update=True, populate_existing=True)
         differences += _recount_one(ctx, kr, expected.get(kr.id, {}))
     return differences
 
@@ -50,12 +59,11 @@ def _recount_one(ctx: Context, kr: KeyResult, wanted: dict[str, tuple]) -> list[
         elif (member.state, member.points, member.estimated) != (state, points, estimated):
             found.append(f"{kr.id}: {key} counted as {member.state}, is {state}")
             member.state, member.points, member.estimated = state, points, estimated
-    before = {name: getattr(kr, name) for name in _COUNTERS}
-    for name in _COUNTERS:
-        setattr(kr, name, 0 if name.startswith("n_") else 0.0)
+    totals = [0, 0, 0, 0.0, 0.0, 0.0, 0]
     for state, points, estimated, _via in wanted.values():
-        _count(kr, state, points, estimated, +1)
-    for name in _COUNTERS:
-        if abs(getattr(kr, name) - before[name]) > 1e-9:
-            found.append(f"{kr.id}: {name} was {before[name]}, is {getattr(kr, name)}")
+        totals = [t + d for t, d in zip(totals, counter_delta(state, points, estimated, +1), strict=True)]
+    for name, total in zip(COUNTERS, totals, strict=True):
+        if abs(getattr(kr, name) - total) > 1e-9:
+            found.append(f"{kr.id}: {name} was {getattr(kr, name)}, is {total}")
+            setattr(kr, name, total)  # the row is locked (FOR UPDATE above) and every item with it
     return found

@@ -1,32 +1,54 @@
-"""Storing work-item snapshots: newest `updated_at` wins, so out-of-order deliveries converge.
+"""Storing work-item snapshots: the newest version wins, so out-of-order deliveries converge.
 
+Many workers apply at once, so nothing here reads a row, decides in Python and writes it back.
+A batch of events is first reduced to the newest snapshot per work item (pure), then written with one
+conditional upsert, `INSERT … ON CONFLICT (key) DO UPDATE … WHERE` the stored version is older, in
+key order. The upsert also locks each row until commit, in one fixed order, so the rest of the unit
+of work (memberships, key results) sees the items as no other transaction can change them.
+
+A version is (`updated_at`, delivery pk): the tracker's own time first; among equal times, the later
+delivery (the order one worker would have applied them in). The parent link has a version of its own,
+since only some bodies state it (Jira always, GitHub sub_issues events only).
 Domain functions take the caller's session and never commit.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from webhooks.events import Event, WorkItemSnapshot
 
 from .models import WorkItem
 
+_FIELDS = ("tracker", "ref", "container", "title", "url", "state", "state_reason", "assignees", "labels",
+           "milestone", "issue_type", "estimate", "updated_at", "last_delivery_id")
+_PARENT = ("parent_key", "parent_ref", "parent_changed_at", "parent_delivery_id")
+
 
 def ref_of(snapshot: WorkItemSnapshot) -> str:
     """A numeric id qualified so that it is unique: GitHub ids are global, Jira ids per site."""
-    if snapshot.tracker == "jira":
-        return f"{snapshot.container.split('/', 1)[0]}:{snapshot.id}"
-    return snapshot.id
+    return _qualified(snapshot, snapshot.id)
 
 
-def _states_parent(snapshot: WorkItemSnapshot) -> bool:
+def _qualified(snapshot: WorkItemSnapshot, numeric_id: str | None) -> str | None:
+    if numeric_id is None or snapshot.tracker != "jira":
+        return numeric_id
+    return f"{snapshot.container.split('/', 1)[0]}:{numeric_id}"
+
+
+def states_parent(snapshot: WorkItemSnapshot) -> bool:
     # A Jira body always shows the parent (absent = none); a GitHub issue body never does, only
     # sub_issues events say it (parent_known).
     return snapshot.tracker == "jira" or snapshot.parent_known
 
 
-def _fields(snapshot: WorkItemSnapshot) -> dict:
+def item_fields(snapshot: WorkItemSnapshot, delivery_pk: int | None) -> dict:
+    """The work_items columns a snapshot sets (the parent link aside)."""
     return {
         "tracker": snapshot.tracker, "ref": ref_of(snapshot), "container": snapshot.container,
         "title": snapshot.title, "url": snapshot.url, "state": snapshot.state,
@@ -34,70 +56,96 @@ def _fields(snapshot: WorkItemSnapshot) -> dict:
         "assignees": [{"login": p.login, "name": p.name} for p in snapshot.assignees],
         "labels": list(snapshot.labels), "milestone": snapshot.milestone,
         "issue_type": snapshot.issue_type, "estimate": snapshot.estimate,
-        "updated_at": snapshot.updated_at,
+        "updated_at": snapshot.updated_at, "last_delivery_id": delivery_pk,
     }
 
 
-def store_snapshot(session: Session, snapshot: WorkItemSnapshot, delivery_pk: int | None) -> WorkItem:
-    """Insert or update the work item; an older snapshot than the stored one changes nothing."""
-    item = session.get(WorkItem, snapshot.key)
-    if item is None:
-        item = WorkItem(key=snapshot.key, removed=False, **_fields(snapshot))
-        session.add(item)
-    elif snapshot.updated_at >= item.updated_at:
-        for name, value in _fields(snapshot).items():
-            setattr(item, name, value)
-    else:
-        return item
-    item.last_delivery_id = delivery_pk
-    if _states_parent(snapshot):
-        set_parent(item, snapshot, snapshot.parent_key, snapshot.parent_id)
-    return item
+def parent_fields(snapshot: WorkItemSnapshot, delivery_pk: int | None) -> dict:
+    return {"parent_key": snapshot.parent_key, "parent_ref": _qualified(snapshot, snapshot.parent_id),
+            "parent_changed_at": snapshot.updated_at, "parent_delivery_id": delivery_pk}
 
 
-def set_parent(item: WorkItem, snapshot: WorkItemSnapshot, parent_key: str | None,
-               parent_id: str | None) -> None:
-    """Move the item under a parent (or none), unless a newer link change is already stored."""
-    if item.parent_changed_at is not None and snapshot.updated_at < item.parent_changed_at:
-        return
-    item.parent_key = parent_key
-    item.parent_ref = _qualified_parent_ref(snapshot, parent_id)
-    item.parent_changed_at = snapshot.updated_at
+@dataclass
+class Newest:
+    """What a batch says about one work item: its newest snapshot, newest parent link, removal."""
+
+    fields: dict | None = None
+    parent: dict | None = None
+    removed_by: int | None = None  # the delivery that removed it (0 for a read), None if none did
+    event: Event | None = None  # the event whose snapshot won: who did it, which delivery
+    delivery_pk: int | None = None
+
+    def offer(self, event: Event, snapshot: WorkItemSnapshot, delivery_pk: int | None) -> None:
+        fields = item_fields(snapshot, delivery_pk)
+        if self.fields is None or _version(fields, "updated_at", "last_delivery_id") >= _version(
+                self.fields, "updated_at", "last_delivery_id"):
+            self.fields, self.event, self.delivery_pk = fields, event, delivery_pk
+        if states_parent(snapshot):
+            parent = parent_fields(snapshot, delivery_pk)
+            if self.parent is None or _version(parent, "parent_changed_at", "parent_delivery_id") >= _version(
+                    self.parent, "parent_changed_at", "parent_delivery_id"):
+                self.parent = parent
 
 
-def _qualified_parent_ref(snapshot: WorkItemSnapshot, parent_id: str | None) -> str | None:
-    if parent_id is None:
-        return None
-    if snapshot.tracker == "jira":
-        return f"{snapshot.container.split('/', 1)[0]}:{parent_id}"
-    return parent_id
+def _version(row: dict, at: str, by: str) -> tuple[datetime, int]:
+    return row[at], row[by] or 0
 
 
-def mark_removed(session: Session, key: str, delivery_pk: int | None) -> WorkItem | None:
-    """Deleted or transferred away: it leaves for good (a later, older body cannot bring it back)."""
-    item = session.get(WorkItem, key)
-    if item is not None:
-        item.removed = True
-        item.last_delivery_id = delivery_pk
-    return item
+def reduce_events(events: list[tuple[Event, int | None]]) -> dict[str, Newest]:
+    """Pure: per work-item key, the newest of what the batch's events say (order does not matter)."""
+    newest: dict[str, Newest] = {}
+    for event, delivery_pk in events:
+        for snapshot in (event.parent, event.item):
+            if snapshot is not None:
+                newest.setdefault(snapshot.key, Newest()).offer(event, snapshot, delivery_pk)
+        if event.kind in ("deleted", "transferred") and event.removed_key:
+            removal = newest.setdefault(event.removed_key, Newest())
+            removal.removed_by = delivery_pk or 0
+            removal.event = removal.event or event
+            removal.delivery_pk = removal.delivery_pk or delivery_pk
+    return newest
 
 
-def apply_to_work_items(session: Session, event: Event, delivery_pk: int | None) -> list[WorkItem]:
-    """Store what one event says about work items; return the items it touched."""
-    touched: list[WorkItem] = []
-    if event.parent is not None:
-        touched.append(store_snapshot(session, event.parent, delivery_pk))
-    if event.item is not None:
-        item = store_snapshot(session, event.item, delivery_pk)
-        if event.kind in ("linked", "unlinked"):
-            set_parent(item, event.item, event.item.parent_key if event.kind == "linked" else None,
-                       event.item.parent_id if event.kind == "linked" else None)
-        touched.append(item)
-    if event.kind in ("deleted", "transferred") and event.removed_key:
-        removed = mark_removed(session, event.removed_key, delivery_pk)
-        if removed is not None and removed not in touched:
-            touched.append(removed)
-    return touched
+def _insert(session: Session):
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(WorkItem)
+
+
+def _upsert(session: Session, rows: list[dict]) -> None:
+    """Newest wins, per column group, in one statement; rows are in key order (the lock order)."""
+    table = WorkItem.__table__
+    stmt = _insert(session).values(rows)
+    new = stmt.excluded
+    fields_win = tuple_(table.c.updated_at, func.coalesce(table.c.last_delivery_id, 0)) <= tuple_(
+        new.updated_at, func.coalesce(new.last_delivery_id, 0))
+    parent_win = new.parent_changed_at.is_not(None) & (
+        table.c.parent_changed_at.is_(None)
+        | (tuple_(table.c.parent_changed_at, func.coalesce(table.c.parent_delivery_id, 0))
+           <= tuple_(new.parent_changed_at, func.coalesce(new.parent_delivery_id, 0))))
+    assign = {name: case((fields_win, new[name]), else_=table.c[name]) for name in _FIELDS}
+    assign |= {name: case((parent_win, new[name]), else_=table.c[name]) for name in _PARENT}
+    session.execute(stmt.on_conflict_do_update(index_elements=[table.c.key], set_=assign,
+                                               where=fields_win | parent_win))
+
+
+def store_events(session: Session, newest: dict[str, Newest]) -> list[WorkItem]:
+    """Store a reduced batch (`reduce_events`); return every item it names, as stored now, in key order."""
+    rows = []
+    for key in sorted(newest):
+        want = newest[key]
+        if want.fields is not None:
+            parent = want.parent or dict.fromkeys(_PARENT)
+            rows.append({"key": key, "removed": False, **want.fields, **parent})
+    if rows:
+        _upsert(session, rows)
+    removed = sorted(k for k, w in newest.items() if w.removed_by is not None)
+    if removed:
+        # deleted or transferred away: it leaves for good (a later, older body cannot bring it back)
+        session.execute(update(WorkItem).where(WorkItem.key.in_(removed)).values(removed=True)
+                        .execution_options(synchronize_session=False))
+    if not newest:
+        return []
+    query = select(WorkItem).where(WorkItem.key.in_(sorted(newest))).order_by(WorkItem.key)
+    return list(session.scalars(query.execution_options(populate_existing=True)))
 
 
 def find_by_ref(session: Session, tracker: str, ref: str) -> WorkItem | None:

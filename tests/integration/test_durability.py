@@ -54,15 +54,16 @@ def test_sweep_leaves_fresh_and_processed_deliveries_alone(rt, client):
     assert rt.tasks.sweep.call_local() == 0  # processed
 
 
-def test_failing_processing_retries_with_backoff_then_fails_for_good(make_runtime, settings):
-    rt = make_runtime(settings.with_overrides(max_attempts=3))
-    calls = []
+def test_failing_processing_retries_with_backoff_then_fails_for_good(make_runtime, settings, monkeypatch):
+    import integration.processing
 
-    def broken(session, parsed, delivery_pk):
-        calls.append(delivery_pk)
+    rt = make_runtime(settings.with_overrides(max_attempts=3))
+    real_note_changes = integration.processing.note_changes
+
+    def broken(*args):
         raise RuntimeError("domain exploded")
 
-    rt.after_apply.append(broken)
+    monkeypatch.setattr(integration.processing, "note_changes", broken)  # after the domain wrote its rows
     client = create_app(rt.settings, runtime=rt).test_client()
     body = as_body(OPENED)
     client.post("/webhooks/github", data=body, headers=github_headers(body, "issues"))
@@ -79,7 +80,7 @@ def test_failing_processing_retries_with_backoff_then_fails_for_good(make_runtim
     with rt.sessions() as s:  # the failed unit of work left nothing behind
         assert s.get(WorkItem, "github:Codertocat/Hello-World#1") is None
     # a failed delivery never blocks the others
-    rt.after_apply.clear()
+    monkeypatch.setattr(integration.processing, "note_changes", real_note_changes)
     client.post("/webhooks/github", data=second, headers=github_headers(second, "issues"))
     drain(rt)
     assert [x.status for x in deliveries(rt)] == [FAILED, PROCESSED]
