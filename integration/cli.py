@@ -84,7 +84,7 @@ def _consumer(rt: Runtime, workers: int):
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, help="queue consumer threads")
+@click.option("--threads", "--workers", "workers", default=2, show_default=True, help="queue consumer threads")
 def serve(host: str, port: int, workers: int) -> None:
     """Web receiver and queue consumer in one process (local use; production uses the Procfile)."""
     from werkzeug.serving import make_server
@@ -105,7 +105,8 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 @main.command()
-@click.option("--workers", default=2, show_default=True, help="consumer threads")
+@click.option("--threads", "--workers", "workers", default=2, show_default=True,
+              help="consumer threads in this process (each applies a batch at a time)")
 @click.option("--metrics-port", type=int, default=None, help="serve this worker's /metrics on this port")
 def worker(workers: int, metrics_port: int | None) -> None:
     """The queue consumer; it also runs the periodic jobs (sweep, later reconcile and summaries)."""
