@@ -54,6 +54,10 @@ class Context:
     _sets: dict[str, dict] = field(default_factory=lambda: defaultdict(dict))  # columns to write, per kr
     _deltas: dict[str, list[float]] = field(default_factory=dict)  # counter deltas, per kr (COUNTERS order)
     _anchor_krs: dict[str, list[str]] = field(default_factory=dict)  # anchor key → kr ids (prefetched)
+    # held here: the session's identity map is weak, and a key result read once is read many times
+    _krs: dict[str, KeyResult | None] = field(default_factory=dict)
+    _members: dict[str, dict[str, Membership]] = field(default_factory=dict)  # item key → kr id → row
+    _objectives: dict[str, Objective | None] = field(default_factory=dict)
 
     def period(self) -> tuple[date, date]:
         return self.index.period() or self.default_period
@@ -94,6 +98,7 @@ def finish(ctx: Context) -> None:
     """Write every key result this unit of work changed, in id order; record progress that moved."""
     ctx.session.flush()  # new key results and memberships first
     table = KeyResult.__table__
+    moved = []
     for kr_id in sorted(set(ctx._sets) | set(ctx._deltas)):
         values = dict(ctx._sets.get(kr_id, {}))
         delta = ctx._deltas.get(kr_id, [0] * len(COUNTERS))
@@ -111,8 +116,10 @@ def finish(ctx: Context) -> None:
         after = _progress(returned.measure, returned.target, returned.anchor_state, after_counters)
         was = _progress(*before, [a - d for a, d in zip(after_counters, delta, strict=True)])
         if after != was:
-            ctx.record(kr_id, "progress", done=after[0], total=after[1], percent=after[2],
-                       was_done=was[0], was_total=was[1])
+            moved.append((kr_id, after, was))
+    for kr_id, after, was in moved:  # added after the updates: one flush at commit, not one per update
+        ctx.record(kr_id, "progress", done=after[0], total=after[1], percent=after[2],
+                   was_done=was[0], was_total=was[1])
     ctx._sets.clear()
     ctx._deltas.clear()
     ctx._before.clear()
@@ -121,9 +128,22 @@ def finish(ctx: Context) -> None:
 # --- membership ---------------------------------------------------------------------------------
 
 
+def get_kr(ctx: Context, kr_id: str) -> KeyResult | None:
+    if kr_id not in ctx._krs:
+        ctx._krs[kr_id] = ctx.session.get(KeyResult, kr_id)
+    return ctx._krs[kr_id]
+
+
 def _active_kr(ctx: Context, kr_id: str) -> KeyResult | None:
-    kr = ctx.session.get(KeyResult, kr_id)
+    kr = get_kr(ctx, kr_id)
     return kr if kr is not None and kr.active else None
+
+
+def _members_of(ctx: Context, key: str) -> dict[str, Membership]:
+    if key not in ctx._members:
+        ctx._members[key] = {m.kr_id: m for m in ctx.session.scalars(
+            select(Membership).where(Membership.work_item_key == key))}
+    return ctx._members[key]
 
 
 def _anchor_kr(ctx: Context, anchor_key: str) -> KeyResult | None:
@@ -189,11 +209,10 @@ def _count(ctx: Context, kr_id: str, state: str, points: float, estimated: bool,
 def sync_memberships(ctx: Context, item: WorkItem) -> None:
     """Bring the item's memberships and their counted state in line with the item as stored now."""
     wanted = memberships_for(ctx, item)
-    current = {m.kr_id: m for m in ctx.session.scalars(
-        select(Membership).where(Membership.work_item_key == item.key))}
+    current = dict(_members_of(ctx, item.key))
     points, estimated = _points(item)
     for kr_id, member in current.items():
-        kr = ctx.session.get(KeyResult, kr_id)
+        kr = get_kr(ctx, kr_id)
         if kr_id not in wanted:
             _leave(ctx, kr, member, item)
         elif (member.state, member.points, member.estimated) != (item.state, points, estimated):
@@ -206,14 +225,16 @@ def sync_memberships(ctx: Context, item: WorkItem) -> None:
             member.state, member.points, member.estimated = item.state, points, estimated
     for kr_id, via in wanted.items():
         if kr_id not in current:
-            _join(ctx, ctx.session.get(KeyResult, kr_id), item, via, points, estimated)
+            _join(ctx, get_kr(ctx, kr_id), item, via, points, estimated)
 
 
 def _join(ctx: Context, kr: KeyResult, item: WorkItem, via: str, points: float, estimated: bool) -> None:
     _touch(ctx, kr)
     _count(ctx, kr.id, item.state, points, estimated, +1)
-    ctx.session.add(Membership(kr_id=kr.id, work_item_key=item.key, via=via, state=item.state,
-                               points=points, estimated=estimated, added_at=ctx.now))
+    member = Membership(kr_id=kr.id, work_item_key=item.key, via=via, state=item.state, points=points,
+                        estimated=estimated, added_at=ctx.now)
+    ctx.session.add(member)
+    _members_of(ctx, item.key)[kr.id] = member
     ctx.record(kr.id, "added", item=item.key, title=item.title, url=item.url, state=item.state, via=via,
                actor=ctx.actor)
 
@@ -223,6 +244,7 @@ def _leave(ctx: Context, kr: KeyResult, member: Membership, item: WorkItem) -> N
         _touch(ctx, kr)
         _count(ctx, kr.id, member.state, member.points, member.estimated, -1)
         ctx.session.delete(member)
+        _members_of(ctx, item.key).pop(kr.id, None)
         reason = "removed from the tracker" if item.removed else "no longer linked"
         ctx.record(kr.id, "removed", item=item.key, title=item.title, url=item.url, reason=reason,
                    actor=ctx.actor)
@@ -237,12 +259,12 @@ def sync_anchor(ctx: Context, item: WorkItem) -> list[KeyResult]:
     _sync_objective(ctx, item)
     file_kr_id = ctx.index.file_kr_for_anchor(item.key)
     if file_kr_id is not None:
-        kr = ctx.session.get(KeyResult, file_kr_id)
+        kr = get_kr(ctx, file_kr_id)
         if kr is not None and kr.active:
             if kr.anchor_key is None or kr.anchor_key == item.key:
                 _update_anchor(ctx, kr, item)
         return []
-    kr = ctx.session.get(KeyResult, kr_id_for_anchor(item.key))
+    kr = get_kr(ctx, kr_id_for_anchor(item.key))
     qualifies = not item.removed and is_convention_kr(item.tracker, item.labels, item.issue_type, ctx.conventions)
     if qualifies:
         return _upsert_convention_kr(ctx, kr, item)
@@ -260,6 +282,7 @@ def _upsert_convention_kr(ctx: Context, kr: KeyResult | None, item: WorkItem) ->
                        anchor_key=item.key, anchor_assignees=[], n_open=0, n_done=0, n_dropped=0,
                        points_open=0.0, points_done=0.0, points_dropped=0.0, n_unestimated=0)
         ctx.session.add(kr)
+        ctx._krs[kr.id] = kr
     if created:
         set_columns(ctx, kr, active=True, ended_at=None)
         ctx.created.add(kr.id)
@@ -299,7 +322,10 @@ def _objective_of(ctx: Context, item: WorkItem) -> str | None:
 
 
 def _sync_objective(ctx: Context, item: WorkItem) -> None:
-    objective = ctx.session.get(Objective, kr_id_for_anchor(item.key))
+    objective_id = kr_id_for_anchor(item.key)
+    if objective_id not in ctx._objectives:
+        ctx._objectives[objective_id] = ctx.session.get(Objective, objective_id)
+    objective = ctx._objectives[objective_id]
     qualifies = not item.removed and is_convention_objective(item.labels, item.issue_type, ctx.conventions)
     if not qualifies:
         if objective is not None and objective.active and objective.source == "tracker":
@@ -308,9 +334,9 @@ def _sync_objective(ctx: Context, item: WorkItem) -> None:
         return
     if objective is None:
         start, end = ctx.period()
-        objective = Objective(id=kr_id_for_anchor(item.key), source="tracker", period_start=start,
-                              period_end=end)
+        objective = Objective(id=objective_id, source="tracker", period_start=start, period_end=end)
         ctx.session.add(objective)
+        ctx._objectives[objective_id] = objective
     objective.title, objective.anchor_key, objective.anchor_url = item.title, item.key, item.url
     objective.active, objective.updated_at = True, ctx.now
     _set_objective_of_children(ctx, item.key, objective.id)
@@ -344,30 +370,56 @@ def apply_items(ctx: Context, items: list[WorkItem], attribution: Attribution | 
         ctx.actor, ctx.cause = attribution.get(item.key, default)
 
     new_krs: list[KeyResult] = []
+    _prefetch_anchored(ctx, items)
     for item in items:
         attribute(item)
         new_krs += sync_anchor(ctx, item)
     ctx.session.flush()
-    _prefetch_anchors(ctx, items)
-    for item in items:
-        attribute(item)
-        sync_memberships(ctx, item)
+    _prefetch(ctx, items)
+    with ctx.session.no_autoflush:  # one flush for the whole batch's rows, not one per query
+        for item in items:
+            attribute(item)
+            sync_memberships(ctx, item)
     ctx.actor, ctx.cause = default
     for kr in new_krs:
         attach_existing_work(ctx, kr)
     finish(ctx)
 
 
-def _prefetch_anchors(ctx: Context, items: list[WorkItem]) -> None:
-    """The key results anchored on the items' parents, in one query instead of one per item."""
+def _prefetch(ctx: Context, items: list[WorkItem]) -> None:
+    """What the items' memberships need, in a few queries instead of several per item."""
+    keys = [i.key for i in items if i.key not in ctx._members]
     parents = sorted({i.parent_key for i in items if i.parent_key} - set(ctx._anchor_krs))
-    if not parents:
-        return
-    found: dict[str, list[str]] = defaultdict(list)
-    for kr_id, anchor_key in ctx.session.execute(select(KeyResult.id, KeyResult.anchor_key)
-                                                 .where(KeyResult.anchor_key.in_(parents))):
-        found[anchor_key].append(kr_id)
-    ctx._anchor_krs.update({key: found.get(key, []) for key in parents})
+    if keys:
+        for key in keys:
+            ctx._members[key] = {}
+        for m in ctx.session.scalars(select(Membership).where(Membership.work_item_key.in_(keys))):
+            ctx._members[m.work_item_key][m.kr_id] = m
+    if parents:
+        found: dict[str, list[str]] = defaultdict(list)
+        for kr in ctx.session.scalars(select(KeyResult).where(KeyResult.anchor_key.in_(parents))):
+            found[kr.anchor_key].append(kr.id)
+            ctx._krs.setdefault(kr.id, kr)
+        ctx._anchor_krs.update({key: found.get(key, []) for key in parents})
+    wanted = sorted({kr_id for key in keys for kr_id in ctx._members[key]} - set(ctx._krs))
+    if wanted:
+        for kr in ctx.session.scalars(select(KeyResult).where(KeyResult.id.in_(wanted))):
+            ctx._krs[kr.id] = kr
+
+
+def _prefetch_anchored(ctx: Context, items: list[WorkItem]) -> None:
+    """The key results and objectives the items may anchor, in two queries."""
+    ids = sorted({kr_id_for_anchor(i.key) for i in items} | {ctx.index.file_kr_for_anchor(i.key) or "" for i in items})
+    missing = [i for i in ids if i and i not in ctx._krs]
+    if missing:
+        ctx._krs.update(dict.fromkeys(missing))
+        for kr in ctx.session.scalars(select(KeyResult).where(KeyResult.id.in_(missing))):
+            ctx._krs[kr.id] = kr
+    missing = [i for i in ids if i and i not in ctx._objectives]
+    if missing:
+        ctx._objectives.update(dict.fromkeys(missing))
+        for objective in ctx.session.scalars(select(Objective).where(Objective.id.in_(missing))):
+            ctx._objectives[objective.id] = objective
 
 
 def candidates(ctx: Context, kr: KeyResult) -> list[WorkItem]:
