@@ -91,6 +91,15 @@ done
 # with 10 vs 10,000 work items (target: at most 1.5x), on SQLite and PostgreSQL (bench/apply.py).
 want apply && BENCH_PG_SERVER=$pg_server python3 bench/apply.py
 
+# Many workers: a 3,000-event backlog over 20 key results x 30 items drained by 1, 2 and 4 `okrbot worker`
+# processes on PostgreSQL + Redis, beside okrbot's own PostgreSQL ingest rate measured here, in this run
+# (target: 2 workers >= 0.5x the ingest rate, goal 1.0x; 2 workers never slower than 1) (bench/apply_workers.py).
+if want apply; then
+  ingest=$(run_okrbot pg)
+  echo "apply: okrbot's PostgreSQL ingest for the ratio: $ingest"
+  BENCH_PG_SERVER=$pg_server BENCH_INGEST_RPS=$(field "$ingest" rps) python3 bench/apply_workers.py
+fi
+
 # Write-back under bursts: real signed deliveries through `okrbot serve` against a local fake GitHub API;
 # writes per key result per burst (target 1.0) and the highest write rate per credential (target <= 1/s),
 # with OKRBOT_WRITE_DELAY=3 s for the bench (bench/writeback.py).
