@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from .keyresults import Context, _update_anchor, attach_existing_work, end_key_result, finish
 from .models import KeyResult, Objective, WorkItem
+from .workitems import find_work_item
 
 if TYPE_CHECKING:
     from .okrs_file import KeyResultSpec, MappingFile
@@ -64,9 +65,5 @@ def _sync_key_result(ctx: Context, spec: KeyResultSpec, mapping: MappingFile) ->
 
 def _anchor_item(ctx: Context, spec: KeyResultSpec) -> WorkItem | None:
     """The stored issue / epic of the first issue or epic source (milestone and label sources have none)."""
-    for source in spec.sources:
-        if source.kind == "github_issue":
-            return ctx.session.get(WorkItem, f"github:{source.repo}#{source.number}")
-        if source.kind == "jira_epic":
-            return ctx.session.scalars(select(WorkItem).where(WorkItem.key.like(f"jira:%/{source.issue_key}"))).first()
-    return None
+    anchor = next((source.anchor for source in spec.sources if source.anchor is not None), None)
+    return find_work_item(ctx.session, anchor) if anchor is not None else None

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import Text, or_, select
 from sqlalchemy.orm import Session
 
+from .keys import WorkItemKey
 from .models import KeyResult, KeyResultEvent, Membership, Objective, WorkItem
 from .progress import Counters, compute_ownership, compute_progress
 from .rules import (
@@ -21,7 +22,6 @@ from .rules import (
     MappingIndex,
     is_convention_kr,
     is_convention_objective,
-    kr_id_for_anchor,
     okr_label_for,
     okr_label_ids,
 )
@@ -115,7 +115,7 @@ def memberships_for(ctx: Context, item: WorkItem) -> dict[str, str]:
 
 
 def _own_kr_id(ctx: Context, item: WorkItem) -> str | None:
-    return ctx.index.file_kr_for_anchor(item.key) or kr_id_for_anchor(item.key)
+    return ctx.index.file_kr_for_anchor(item.key) or WorkItemKey.parse(item.key).kr_id
 
 
 def _points(item: WorkItem) -> tuple[float, bool]:
@@ -192,7 +192,7 @@ def sync_anchor(ctx: Context, item: WorkItem) -> list[KeyResult]:
             if kr.anchor_key is None or kr.anchor_key == item.key:
                 _update_anchor(ctx, kr, item)
         return []
-    kr = ctx.session.get(KeyResult, kr_id_for_anchor(item.key))
+    kr = ctx.session.get(KeyResult, WorkItemKey.parse(item.key).kr_id)
     qualifies = not item.removed and is_convention_kr(item.tracker, item.labels, item.issue_type, ctx.conventions)
     if qualifies:
         return _upsert_convention_kr(ctx, kr, item)
@@ -205,7 +205,7 @@ def _upsert_convention_kr(ctx: Context, kr: KeyResult | None, item: WorkItem) ->
     created = kr is None or not kr.active
     if kr is None:
         start, end = ctx.period()
-        kr = KeyResult(id=kr_id_for_anchor(item.key), source="tracker", measure="count", period_start=start,
+        kr = KeyResult(id=WorkItemKey.parse(item.key).kr_id, source="tracker", measure="count", period_start=start,
                        period_end=end, active=True, created_at=ctx.now, updated_at=ctx.now,
                        anchor_assignees=[], n_open=0, n_done=0, n_dropped=0, points_open=0.0,
                        points_done=0.0, points_dropped=0.0, n_unestimated=0)
@@ -250,7 +250,7 @@ def _objective_of(ctx: Context, item: WorkItem) -> str | None:
 
 
 def _sync_objective(ctx: Context, item: WorkItem) -> None:
-    objective = ctx.session.get(Objective, kr_id_for_anchor(item.key))
+    objective = ctx.session.get(Objective, WorkItemKey.parse(item.key).kr_id)
     qualifies = not item.removed and is_convention_objective(item.labels, item.issue_type, ctx.conventions)
     if not qualifies:
         if objective is not None and objective.active and objective.source == "tracker":
@@ -259,7 +259,7 @@ def _sync_objective(ctx: Context, item: WorkItem) -> None:
         return
     if objective is None:
         start, end = ctx.period()
-        objective = Objective(id=kr_id_for_anchor(item.key), source="tracker", period_start=start,
+        objective = Objective(id=WorkItemKey.parse(item.key).kr_id, source="tracker", period_start=start,
                               period_end=end)
         ctx.session.add(objective)
     objective.title, objective.anchor_key, objective.anchor_url = item.title, item.key, item.url
@@ -293,21 +293,11 @@ def apply_items(ctx: Context, items: list[WorkItem]) -> None:
 
 def candidates(ctx: Context, kr: KeyResult) -> list[WorkItem]:
     """Stored work items that may count toward this key result (on discovery, reload, recount)."""
-    session, conditions = ctx.session, []
-    anchors = [kr.anchor_key] if kr.anchor_key else []
+    session = ctx.session
     spec = ctx.index.spec(kr.id) if kr.source == "file" else None
-    for source in spec.sources if spec else ():
-        if source.kind == "github_issue":
-            anchors.append(f"github:{source.repo}#{source.number}")
-        elif source.kind == "jira_epic":
-            conditions.append(WorkItem.parent_key.like(f"jira:%/{source.issue_key}"))
-        elif source.kind == "github_milestone":
-            conditions.append(WorkItem.milestone == f"{source.repo}/{source.number}")
-        elif source.kind == "github_label":
-            conditions.append(WorkItem.container == source.repo)
-        elif source.kind == "jira_label":
-            conditions.append(WorkItem.container.like(f"%/{source.project}"))
-    conditions += [WorkItem.parent_key == a for a in anchors]
+    conditions = [source.counted() for source in spec.sources] if spec else []
+    if kr.anchor_key:  # stored as the tracker spells it, as the children's parent_key is
+        conditions.append(WorkItem.parent_key == kr.anchor_key)
     labels = WorkItem.labels.cast(Text)  # JSON text: '["okr:signups", ...]'
     conditions += [labels.ilike(f'%"{okr_label_for(t, kr.id)}"%') for t in ("github", "jira")]
     items = list(session.scalars(select(WorkItem).where(or_(*conditions))))

@@ -23,7 +23,6 @@ from .okrs_sources import (
     NULL_TAG,
     Fields,
     Problem,
-    Source,
     as_written,
     is_empty,
     is_team_owner,
@@ -35,9 +34,9 @@ from .okrs_sources import (
     read_owner,
     read_positive,
     shown,
-    source_identity,
     text_of,
 )
+from .sources import Source
 
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 _TOP_KEYS = ("period", "objectives", "summaries", "reminders")
@@ -197,7 +196,7 @@ class _Parse:
 
     def use_source(self, source: Source, kr_name: str) -> None:
         # An issue or epic anchors one key result only; a milestone or label may feed several, once each.
-        identity = source_identity(source)
+        identity = source.identity()
         scoped = identity if source.anchor else (kr_name, identity)
         if scoped in self.sources:
             first = self.sources[scoped]

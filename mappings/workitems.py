@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from webhooks.events import Event, WorkItemSnapshot
 
+from .keys import GITHUB, WorkItemKey, key_is
 from .models import WorkItem
 
 
@@ -102,3 +103,9 @@ def apply_to_work_items(session: Session, event: Event, delivery_pk: int | None)
 
 def find_by_ref(session: Session, tracker: str, ref: str) -> WorkItem | None:
     return session.scalars(select(WorkItem).where(WorkItem.tracker == tracker, WorkItem.ref == ref)).first()
+
+
+def find_work_item(session: Session, key: WorkItemKey) -> WorkItem | None:
+    """The stored item of a key as a person wrote it: any case of a GitHub owner/repo, any Jira site."""
+    exact = session.get(WorkItem, str(key)) if key.site is not None or key.tracker == GITHUB else None
+    return exact or session.scalars(select(WorkItem).where(key_is(WorkItem.key, key))).first()
