@@ -40,13 +40,13 @@ class SyncReport:
     errors: list[str] = field(default_factory=list)
 
 
-# What reconcile records per source (sync_state.source is "<this>:<source.ref>"); kept as first named.
+# What reconcile records per source (sync_state.source is "<this>:<source.address>"); kept as first named.
 _SYNC_NAMES = {"github_issue": "sub_issues", "github_milestone": "milestone", "github_label": "label",
                "jira_epic": "jira_epic", "jira_label": "jira_label"}
 
 
 def sync_name(source: Source) -> str:
-    return f"{_SYNC_NAMES[source.kind]}:{source.ref}"
+    return f"{_SYNC_NAMES[source.kind]}:{source.address}"
 
 
 def sources_of(rt, kr: KeyResult) -> list[Source]:
@@ -171,7 +171,7 @@ def _github_snapshot(rt, item: dict, parent: WorkItemSnapshot | None) -> WorkIte
 
 def _anchor_snapshot(rt, reader, kr_id: str, source: Source, report: SyncReport) -> WorkItemSnapshot:
     """The anchor itself, applied too (its labels, type, state and assignee make the key result)."""
-    anchor = f"issue:{source.ref}"
+    anchor = f"issue:{source.address}"
     with rt.sessions() as session:
         known = _state(session, kr_id, anchor).pages
         stored = find_work_item(session, source.anchor)
@@ -274,17 +274,26 @@ def _jira_members(session, kr_id: str) -> dict[str, str]:
 def _jira_jql(rt, source: Source, members: dict[str, str], since: datetime | None) -> str:
     from .trackers.jira_reader import jql_quote, updated_since
 
-    if source.anchor is not None:  # an epic: its children, and itself
-        key = jql_quote(source.issue_key)
-        clauses = [f"parent = {key}", f"key = {key}"]
-        if rt.settings.jira_epic_link_field:
-            clauses.append(f"cf[{rt.settings.jira_epic_link_field.rsplit('_', 1)[-1]}] = {key}")
-    else:
-        clauses = [f"(project = {jql_quote(source.project)} AND labels = {jql_quote(source.label)})"]
+    clauses = _JIRA_LISTINGS[source.kind](source, jql_quote, rt.settings.jira_epic_link_field)
     if members:
         clauses.append("key in (" + ", ".join(jql_quote(k) for k in sorted(members)) + ")")
     jql = "(" + " OR ".join(clauses) + ")"
     return jql + " AND " + updated_since(since - JIRA_MARGIN) if since is not None else jql
+
+
+def _epic_clauses(source: Source, quote, epic_link_field: str | None) -> list[str]:
+    """The epic's children, and the epic itself; on older sites also through the Epic Link field."""
+    key = quote(source.issue_key)
+    clauses = [f"parent = {key}", f"key = {key}"]
+    if epic_link_field:
+        clauses.append(f"cf[{epic_link_field.rsplit('_', 1)[-1]}] = {key}")
+    return clauses
+
+
+_JIRA_LISTINGS = {
+    "jira_epic": _epic_clauses,
+    "jira_label": lambda s, quote, _: [f"(project = {quote(s.project)} AND labels = {quote(s.label)})"],
+}
 
 
 def _jira_fields(rt) -> tuple[str, ...]:

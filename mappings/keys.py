@@ -20,8 +20,10 @@ from sqlalchemy import ColumnElement, func
 GITHUB, JIRA = "github", "jira"
 ANY_SITE = "*"  # okrs.yml names a Jira issue without its site: the first site that sends it is taken
 
-_GITHUB_RE = re.compile(r"github:(?P<repo>[^/#\s]+/[^/#\s]+)#(?P<number>[1-9][0-9]*)")
-_JIRA_RE = re.compile(r"jira:(?P<site>[^/\s]+)/(?P<issue>[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*)")
+_REPO_RE = re.compile(r"[^/#\s]+/[^/#\s]+")
+_ISSUE_KEY_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*")
+_GITHUB_RE = re.compile(r"github:(?P<repo>[^#]+)#(?P<number>[1-9][0-9]*)")
+_JIRA_RE = re.compile(r"jira:(?P<site>[^/\s]+)/(?P<issue>[^/]+)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,19 +37,28 @@ class WorkItemKey:
 
     @classmethod
     def github(cls, repo: str, number: int) -> WorkItemKey:
+        """Issue `number` of "owner/repo"; ValueError if either is not one."""
+        if not _REPO_RE.fullmatch(repo) or isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise ValueError(f"not a GitHub issue: {repo!r} #{number!r}")
         return cls(GITHUB, repo, number=number)
 
     @classmethod
     def jira(cls, site: str | None, issue_key: str) -> WorkItemKey:
+        """Issue `issue_key` (any case) on `site` (None: any site); ValueError if it is not an issue key."""
+        if not _ISSUE_KEY_RE.fullmatch(issue_key):
+            raise ValueError(f"not a Jira issue key: {issue_key!r}")
         return cls(JIRA, (site or ANY_SITE).lower(), issue_key=issue_key.upper())
 
     @classmethod
     def parse(cls, text: str) -> WorkItemKey:
         """`github:acme/web#12` or `jira:host/PROJ-7` (`jira:*/PROJ-7`: any site); ValueError if neither."""
-        if match := _GITHUB_RE.fullmatch(text):
-            return cls.github(match["repo"], int(match["number"]))
-        if match := _JIRA_RE.fullmatch(text):
-            return cls.jira(match["site"], match["issue"])
+        try:
+            if match := _GITHUB_RE.fullmatch(text):
+                return cls.github(match["repo"], int(match["number"]))
+            if match := _JIRA_RE.fullmatch(text):
+                return cls.jira(None if match["site"] == ANY_SITE else match["site"], match["issue"])
+        except ValueError:
+            pass
         raise ValueError(f"not a work-item key: {text!r}")
 
     def __str__(self) -> str:

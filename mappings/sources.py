@@ -3,10 +3,10 @@
 A source is an anchor (a GitHub issue with its sub-issues, a Jira epic with its children) or a query
 (a GitHub milestone, a label in a repository or project). Each kind says how it is described, which
 item stands for the key result (`anchor`), what a work item must show to count toward it (`matches`,
-for events, and `counted`, the same rule in SQL for stored items), and `ref`, the form reconcile reads
-it by. okrs.yml is read into these (mappings.okrs_sources); a convention key result's anchor is one
-too (`anchor_source`). Adding a kind is one class here, one entry in KINDS and one reader in
-integration/reconcile.py.
+for events, and `counted`, the same rule in SQL for stored items), and `address`, what reconcile lists
+its items by (how it lists them is integration/reconcile.py's, the room that talks to the trackers).
+okrs.yml is read into these (mappings.okrs_sources); a convention key result's anchor is one too
+(`anchor_source`). A new kind is one class here, its entry in KINDS, and its listing in reconcile.
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ class Source:
         return None
 
     @property
-    def ref(self) -> str:
-        """The source as reconcile reads and records it: "github:acme/web#12", "acme/web/3", "PROJ:growth"."""
+    def address(self) -> str:
+        """Where reconcile reads it, as it records it: "github:acme/web#12", "acme/web/3", "PROJ:growth"."""
         raise NotImplementedError
 
     def match_key(self) -> MatchKey:
@@ -87,7 +87,7 @@ class GithubIssue(Source):
         return WorkItemKey.github(self.repo, self.number)
 
     @property
-    def ref(self) -> str:
+    def address(self) -> str:
         return str(self.anchor)
 
     def match_key(self) -> MatchKey:
@@ -108,7 +108,7 @@ class JiraEpic(Source):
         return WorkItemKey.jira(None, self.issue_key)  # the file does not know the Jira site host
 
     @property
-    def ref(self) -> str:
+    def address(self) -> str:
         return self.issue_key
 
     def match_key(self) -> MatchKey:
@@ -127,18 +127,18 @@ class GithubMilestone(Source):
         return f"GitHub milestone {self.repo}/{self.number}"
 
     @property
-    def ref(self) -> str:
+    def address(self) -> str:
         return f"{self.repo}/{self.number}"
 
     def match_key(self) -> MatchKey:
-        return (self.kind, self.ref.lower())
+        return (self.kind, self.address.lower())
 
     @staticmethod
     def matches(item: ItemFacts) -> list[MatchKey]:
         return [(GithubMilestone.kind, item.milestone.lower())] if item.milestone else []
 
     def counted(self) -> ColumnElement[bool]:
-        return func.lower(WorkItem.milestone) == self.ref.lower()
+        return func.lower(WorkItem.milestone) == self.address.lower()
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ class GithubLabel(Source):
         return f"GitHub issues labelled '{self.label}' in {self.repo}"
 
     @property
-    def ref(self) -> str:
+    def address(self) -> str:
         return f"{self.repo}:{self.label}"
 
     def match_key(self) -> MatchKey:
@@ -182,7 +182,7 @@ class JiraLabel(Source):
         return f"Jira issues labelled '{self.label}' in project {self.project}"
 
     @property
-    def ref(self) -> str:
+    def address(self) -> str:
         return f"{self.project}:{self.label}"
 
     def match_key(self) -> MatchKey:
