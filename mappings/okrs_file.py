@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import yaml
 
-from .okrs_schedule import Reminders, SummaryTarget, read_bool, read_reminders, read_summaries
+from .okrs_schedule import Reminders, SummaryTargetSpec, read_bool, read_reminders, read_summaries
 from .okrs_sources import (
     MEASURES,
     NULL_TAG,
@@ -25,7 +25,6 @@ from .okrs_sources import (
     Problem,
     as_written,
     is_empty,
-    is_team_owner,
     line_of,
     parse_source,
     read_date,
@@ -36,6 +35,7 @@ from .okrs_sources import (
     shown,
     text_of,
 )
+from .progress import is_team
 from .sources import Source
 
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -61,7 +61,7 @@ class KeyResultSpec:
     id: str
     title: str
     objective_id: str
-    owner: str | None  # a person, or a team ("@org/team", "group:<name>"): see is_team_owner
+    owner: str | None  # a person, or a team ("@org/team", "group:<name>"): see progress.is_team
     weight: float | None
     measure: str  # one of MEASURES
     target: float | None
@@ -84,7 +84,7 @@ class MappingFile:
     period_start: datetime.date
     period_end: datetime.date  # inclusive
     objectives: tuple[ObjectiveSpec, ...]
-    summaries: tuple[SummaryTarget, ...] = ()
+    summaries: tuple[SummaryTargetSpec, ...] = ()
     reminders: Reminders = Reminders()
 
     def key_results(self) -> tuple[KeyResultSpec, ...]:
@@ -156,7 +156,7 @@ def _owner_fact(kr: KeyResultSpec) -> str:
         if any(source.anchor for source in kr.sources):
             return "owner: none (assign the anchor issue or set owner:)"
         return "owner: none (set owner:)"
-    if is_team_owner(kr.owner):
+    if is_team(kr.owner):
         return f"owner: team {kr.owner} (name one person)"
     return f"owner {kr.owner}"
 

@@ -124,11 +124,6 @@ def read_fields(node: yaml.MappingNode, allowed: tuple[str, ...], where: str) ->
 
 # --- single values -------------------------------------------------------------------------------
 
-def is_team_owner(owner: str) -> bool:
-    """A GitHub team ("@org/team") or a Jira group ("group:<name>"): not one person who answers for it."""
-    return owner.startswith("@") or owner.startswith("group:")
-
-
 def read_owner(node: yaml.Node, name: str) -> tuple[str | None, list[Problem]]:
     text = text_of(node)
     if text is None:

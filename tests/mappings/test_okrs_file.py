@@ -12,19 +12,19 @@ from pathlib import Path
 
 import pytest
 
+from mappings.keys import WorkItemKey
 from mappings.okrs_file import (
     KeyResultSpec,
     MappingFile,
     MappingFileError,
     ObjectiveSpec,
     Reminders,
-    SummaryTarget,
+    SummaryTargetSpec,
     current_quarter,
     describe_mapping,
     load_mapping,
     parse_mapping,
 )
-from mappings.keys import WorkItemKey
 from mappings.sources import KINDS, Source
 
 HERE = Path(__file__).resolve().parent
@@ -95,9 +95,9 @@ EXPECTED = MappingFile(
         )),
     ),
     summaries=(
-        SummaryTarget(tracker="github", anchor="github:acme/web#1", objectives=("grow-adoption",), weekday="friday",
+        SummaryTargetSpec(anchor=WorkItemKey.github("acme/web", 1), objectives=("grow-adoption",), weekday="friday",
                       hour=16, timezone="Europe/Berlin", line=46),
-        SummaryTarget(tracker="jira", anchor="jira:*/OPS-100", objectives=None, weekday="monday", hour=9,
+        SummaryTargetSpec(anchor=WorkItemKey.jira(None, "OPS-100"), objectives=None, weekday="monday", hour=9,
                       timezone="UTC", line=51),
     ),
     reminders=Reminders(enabled=True, after_days=5, skip_people=("carol", "acc-123")),
