@@ -60,7 +60,6 @@ class MappingIndex:
     mapping: MappingFile | None = None
     anchors: dict[WorkItemKey, str] = field(default_factory=dict)  # Jira anchors of ANY_SITE
     queries: dict[MatchKey, set[str]] = field(default_factory=lambda: defaultdict(set))
-    vias: dict[MatchKey, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, mapping: MappingFile | None) -> MappingIndex:
@@ -71,11 +70,10 @@ class MappingIndex:
                     index.anchors[source.anchor] = kr.id
                 else:
                     index.queries[source.match_key()].add(kr.id)
-                    index.vias[source.match_key()] = source.via
         return index
 
-    def file_kr_for_anchor(self, key: WorkItemKey | str) -> str | None:
-        key = WorkItemKey.parse(key) if isinstance(key, str) else key
+    def file_kr_for_anchor(self, stored_key: str) -> str | None:
+        key = WorkItemKey.parse(stored_key)
         return self.anchors.get(key) or self.anchors.get(key.any_site())
 
     def spec(self, kr_id: str) -> KeyResultSpec | None:
@@ -92,5 +90,5 @@ class MappingIndex:
         for kind in QUERY_KINDS:
             for match in kind.matches(facts):
                 for kr_id in self.queries.get(match, ()):
-                    found.setdefault(kr_id, self.vias[match])
+                    found.setdefault(kr_id, kind.via)
         return found

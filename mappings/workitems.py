@@ -107,5 +107,6 @@ def find_by_ref(session: Session, tracker: str, ref: str) -> WorkItem | None:
 
 def find_work_item(session: Session, key: WorkItemKey) -> WorkItem | None:
     """The stored item of a key as a person wrote it: any case of a GitHub owner/repo, any Jira site."""
+    # Written as the tracker spells it, mostly: then one primary-key read finds it
     exact = session.get(WorkItem, str(key)) if key.site is not None or key.tracker == GITHUB else None
     return exact or session.scalars(select(WorkItem).where(key_is(WorkItem.key, key))).first()
