@@ -9,6 +9,7 @@ reschedules it; pages already read answer 304 the next time, so nothing is read 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -40,13 +41,9 @@ class SyncReport:
     errors: list[str] = field(default_factory=list)
 
 
-# What reconcile records per source (sync_state.source is "<this>:<source.address>"); kept as first named.
-_SYNC_NAMES = {"github_issue": "sub_issues", "github_milestone": "milestone", "github_label": "label",
-               "jira_epic": "jira_epic", "jira_label": "jira_label"}
-
-
 def sync_name(source: Source) -> str:
-    return f"{_SYNC_NAMES[source.kind]}:{source.address}"
+    """What sync_state records the source as: "sub_issues:github:acme/web#12", "label:acme/web:growth"."""
+    return f"{_LISTINGS[source.kind].recorded_as}:{source.address}"
 
 
 def sources_of(rt, kr: KeyResult) -> list[Source]:
@@ -155,14 +152,7 @@ def _sync_github(rt, kr_id: str, source: Source, report: SyncReport) -> None:
 
 def _fetch(reader, source: Source, etag: str | None, url: str | None):
     """One page of the source's items, as the GitHub API lists them for its kind."""
-    return _GITHUB_LISTINGS[source.kind](reader, source, etag=etag, url=url)
-
-
-_GITHUB_LISTINGS = {
-    "github_issue": lambda reader, s, **page: reader.sub_issues(s.repo, s.number, **page),
-    "github_milestone": lambda reader, s, **page: reader.issues(s.repo, milestone=s.number, **page),
-    "github_label": lambda reader, s, **page: reader.issues(s.repo, label=s.label, **page),
-}
+    return _LISTINGS[source.kind].page(reader, source, etag=etag, url=url)
 
 
 def _github_snapshot(rt, item: dict, parent: WorkItemSnapshot | None) -> WorkItemSnapshot:
@@ -274,7 +264,7 @@ def _jira_members(session, kr_id: str) -> dict[str, str]:
 def _jira_jql(rt, source: Source, members: dict[str, str], since: datetime | None) -> str:
     from .trackers.jira_reader import jql_quote, updated_since
 
-    clauses = _JIRA_LISTINGS[source.kind](source, jql_quote, rt.settings.jira_epic_link_field)
+    clauses = _LISTINGS[source.kind].jql(source, jql_quote, rt.settings.jira_epic_link_field)
     if members:
         clauses.append("key in (" + ", ".join(jql_quote(k) for k in sorted(members)) + ")")
     jql = "(" + " OR ".join(clauses) + ")"
@@ -290,9 +280,26 @@ def _epic_clauses(source: Source, quote, epic_link_field: str | None) -> list[st
     return clauses
 
 
-_JIRA_LISTINGS = {
-    "jira_epic": _epic_clauses,
-    "jira_label": lambda s, quote, _: [f"(project = {quote(s.project)} AND labels = {quote(s.label)})"],
+@dataclass(frozen=True)
+class _Listing:
+    """How reconcile lists the items of one kind of source (mappings.sources.KINDS)."""
+
+    recorded_as: str  # sync_state's name for the kind, kept as first named so that stored ETags stay valid
+    page: Callable[..., object] | None = None  # GitHub: one page of the listing (a Page)
+    jql: Callable[..., list[str]] | None = None  # Jira: the search's clauses
+
+
+def _label_clauses(source: Source, quote, _epic_link_field: str | None) -> list[str]:
+    return [f"(project = {quote(source.project)} AND labels = {quote(source.label)})"]
+
+
+_LISTINGS = {
+    "github_issue": _Listing("sub_issues", page=lambda reader, s, **at: reader.sub_issues(s.repo, s.number, **at)),
+    "github_milestone": _Listing("milestone", page=lambda reader, s, **at: reader.issues(s.repo, milestone=s.number,
+                                                                                        **at)),
+    "github_label": _Listing("label", page=lambda reader, s, **at: reader.issues(s.repo, label=s.label, **at)),
+    "jira_epic": _Listing("jira_epic", jql=_epic_clauses),
+    "jira_label": _Listing("jira_label", jql=_label_clauses),
 }
 
 

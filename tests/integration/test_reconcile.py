@@ -273,3 +273,12 @@ def test_a_file_anchor_in_another_case_is_read_once_as_github_spells_it(make_run
         assert paths == ["/repos/Codertocat/Hello-World/issues/10",
                          "/repos/Codertocat/Hello-World/issues/10/sub_issues?per_page=100"]
         assert (report.errors, numbers(client, "ship")) == ([], (1, 0, 3))
+
+
+def test_every_kind_of_source_can_be_listed_by_its_tracker():
+    from integration.reconcile import _LISTINGS
+    from mappings.sources import KINDS
+
+    assert set(_LISTINGS) == set(KINDS)
+    assert [kind for kind, listing in _LISTINGS.items() if (listing.page is None) == (KINDS[kind].tracker == "github")
+            ] == []
