@@ -11,8 +11,8 @@ import textwrap
 
 import pytest
 
-from tests.conftest import as_body, drain, github_headers
-from tests.mappings.test_github_key_results import assert_recount_agrees, numbers
+from tests.conftest import drain
+from tests.mappings.test_github_key_results import assert_recount_agrees, kr_json, numbers
 from tests.payloads import github_issue, github_issues_event, github_sub_issue_event
 
 ANCHOR_KEY = "github:Codertocat/Hello-World#10"  # as GitHub spells it
@@ -50,20 +50,13 @@ def rt(make_runtime, settings, okrs_path):
 
 
 @pytest.fixture
-def post(client, rt):
+def post(post_github, rt):
     def post(body: dict, event: str = "issues"):
-        raw = as_body(body)
-        response = client.post("/webhooks/github", data=raw, headers=github_headers(raw, event))
+        response = post_github(body, event=event)
         assert response.status_code == 202, response.get_json()
         drain(rt)
 
     return post
-
-
-def kr(client, kr_id: str) -> dict:
-    response = client.get(f"/api/v1/key-results/{kr_id}")
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
 
 
 def rewrite(path, text: str, stamp: int) -> None:
@@ -83,12 +76,12 @@ def feed_anchor_with_children(post, number: int, children: tuple[int, ...], owne
 def test_a_file_anchor_spelt_in_lower_case_is_the_webhooks_issue_and_stays_so_on_reload(client, post, rt,
                                                                                         okrs_path):
     feed_anchor_with_children(post, 10, (11, 12))
-    ship = kr(client, "ship")
+    ship = kr_json(client, "ship")
     assert (ship["anchor"]["key"], ship["owner"]["login"], numbers(ship)) == (ANCHOR_KEY, "alice", (1, 0, 2, 50.0))
 
     rewrite(okrs_path, OKRS.replace("Ship the new onboarding", "Ship onboarding"), 2_000_000_000)
     post(github_issues_event("edited", github_issue(99, updated_at="2026-11-04T10:00:00Z")))  # reloads
-    ship = kr(client, "ship")
+    ship = kr_json(client, "ship")
     assert (ship["title"], ship["anchor"]["key"], ship["owner"]["login"]) == ("Ship onboarding", ANCHOR_KEY,
                                                                               "alice")
     assert (ship["ownership"], numbers(ship)) == ("ok", (1, 0, 2, 50.0))
@@ -103,7 +96,7 @@ def test_a_key_result_added_on_reload_finds_the_stored_work_of_every_source_what
                                                      updated_at="2026-11-04T10:00:00Z")))
     rewrite(okrs_path, OKRS + LATER, 2_000_000_000)
     post(github_issues_event("edited", github_issue(99, updated_at="2026-11-05T10:00:00Z")))  # reloads
-    later = kr(client, "later")
+    later = kr_json(client, "later")
     assert (later["anchor"]["key"], later["owner"]["login"]) == ("github:Codertocat/Hello-World#20", "bob")
     assert sorted(w["key"] for w in later["work_items"]) == [
         "github:Codertocat/Hello-World#21", "github:Codertocat/Hello-World#30", "github:Codertocat/Hello-World#31"]
@@ -120,10 +113,10 @@ def test_okr_labels_name_a_key_result_in_any_case_before_and_after_it_exists(cli
                                                      updated_at="2026-11-03T10:00:00Z")))
     post(github_issues_event("labeled", github_issue(42, state="closed", labels=("okr:gh-codertocat-hello-world-50",),
                                                      updated_at="2026-11-03T10:00:00Z")))
-    convention = kr(client, "gh-codertocat-hello-world-50")
+    convention = kr_json(client, "gh-codertocat-hello-world-50")
     assert convention["anchor"]["key"] == "github:Codertocat/Hello-World#50"
     assert [w["key"] for w in convention["work_items"]] == ["github:Codertocat/Hello-World#40",
                                                             "github:Codertocat/Hello-World#42"]
     assert numbers(convention) == (1, 0, 2, 50.0)
-    assert [w["key"] for w in kr(client, "ship")["work_items"]] == ["github:Codertocat/Hello-World#41"]
+    assert [w["key"] for w in kr_json(client, "ship")["work_items"]] == ["github:Codertocat/Hello-World#41"]
     assert_recount_agrees(rt)
