@@ -111,7 +111,7 @@ def build_rows(n_krs: int, n_items: int, seed: int = 7) -> Rows:
     for o in range(OBJECTIVES):
         number = n_krs + 1 + o
         rows.objectives.append({"id": WorkItemKey.parse(key(number)).kr_id, "title": f"Objective {o + 1}",
-                                "source": "tracker", "anchor_key": key(number), "anchor_url": url(number),
+                                "origin": "tracker", "anchor_key": key(number), "anchor_url": url(number),
                                 "period_start": PERIOD[0], "period_end": PERIOD[1], "active": True,
                                 "updated_at": CREATED})
         rows.items.append(issue(number, f"Objective {o + 1}", "open", [], ["objective"], None, CREATED))
@@ -137,7 +137,7 @@ def build_rows(n_krs: int, n_items: int, seed: int = 7) -> Rows:
                                  "points": 1.0, "estimated": False, "added_at": LINKED})
         n_open = n_items - n_done - n_dropped
         rows.key_results.append({
-            "id": kr_id, "title": title, "objective_id": WorkItemKey.parse(key(objective)).kr_id, "source": "tracker",
+            "id": kr_id, "title": title, "objective_id": WorkItemKey.parse(key(objective)).kr_id, "origin": "tracker",
             "anchor_key": key(k), "anchor_url": url(k), "anchor_state": "open", "anchor_assignees": owner,
             "owner_override": None, "measure": "count", "target": None, "weight": None,
             "period_start": PERIOD[0], "period_end": PERIOD[1], "active": True, "ended_at": None,

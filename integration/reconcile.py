@@ -48,7 +48,7 @@ def sync_name(source: Source) -> str:
 
 def sources_of(rt, kr: KeyResult) -> list[Source]:
     """Where the key result's work can be read: its anchor's children, and okrs.yml sources."""
-    spec = rt.domain.index.spec(kr.id) if kr.source == "file" else None
+    spec = rt.domain.index.spec(kr.id) if kr.origin == "file" else None
     found = [anchor_source(WorkItemKey.parse(kr.anchor_key))] if kr.anchor_key else []
     found += spec.sources if spec else ()
     unique: dict[tuple, Source] = {}

@@ -196,7 +196,7 @@ def sync_anchor(ctx: Context, item: WorkItem) -> list[KeyResult]:
     qualifies = not item.removed and is_convention_kr(item.tracker, item.labels, item.issue_type, ctx.conventions)
     if qualifies:
         return _upsert_convention_kr(ctx, kr, item)
-    if kr is not None and kr.active and kr.source == "tracker":
+    if kr is not None and kr.active and kr.origin == "tracker":
         end_key_result(ctx, kr, "anchor removed" if item.removed else "label or type removed")
     return []
 
@@ -205,7 +205,7 @@ def _upsert_convention_kr(ctx: Context, kr: KeyResult | None, item: WorkItem) ->
     created = kr is None or not kr.active
     if kr is None:
         start, end = ctx.period()
-        kr = KeyResult(id=WorkItemKey.parse(item.key).kr_id, source="tracker", measure="count", period_start=start,
+        kr = KeyResult(id=WorkItemKey.parse(item.key).kr_id, origin="tracker", measure="count", period_start=start,
                        period_end=end, active=True, created_at=ctx.now, updated_at=ctx.now,
                        anchor_assignees=[], n_open=0, n_done=0, n_dropped=0, points_open=0.0,
                        points_done=0.0, points_dropped=0.0, n_unestimated=0)
@@ -253,13 +253,13 @@ def _sync_objective(ctx: Context, item: WorkItem) -> None:
     objective = ctx.session.get(Objective, WorkItemKey.parse(item.key).kr_id)
     qualifies = not item.removed and is_convention_objective(item.labels, item.issue_type, ctx.conventions)
     if not qualifies:
-        if objective is not None and objective.active and objective.source == "tracker":
+        if objective is not None and objective.active and objective.origin == "tracker":
             objective.active, objective.updated_at = False, ctx.now
             _set_objective_of_children(ctx, item.key, None)
         return
     if objective is None:
         start, end = ctx.period()
-        objective = Objective(id=WorkItemKey.parse(item.key).kr_id, source="tracker", period_start=start,
+        objective = Objective(id=WorkItemKey.parse(item.key).kr_id, origin="tracker", period_start=start,
                               period_end=end)
         ctx.session.add(objective)
     objective.title, objective.anchor_key, objective.anchor_url = item.title, item.key, item.url
@@ -271,7 +271,7 @@ def _set_objective_of_children(ctx: Context, objective_key: str, objective_id: s
     # the key-result sub-issues (epics) of an objective belong to it; found through their anchors
     child_keys = select(WorkItem.key).where(WorkItem.parent_key == objective_key)
     for kr in ctx.session.scalars(select(KeyResult).where(KeyResult.anchor_key.in_(child_keys),
-                                                          KeyResult.source == "tracker")):
+                                                          KeyResult.origin == "tracker")):
         kr.objective_id = objective_id
 
 
@@ -294,7 +294,7 @@ def apply_items(ctx: Context, items: list[WorkItem]) -> None:
 def candidates(ctx: Context, kr: KeyResult) -> list[WorkItem]:
     """Stored work items that may count toward this key result (on discovery, reload, recount)."""
     session = ctx.session
-    spec = ctx.index.spec(kr.id) if kr.source == "file" else None
+    spec = ctx.index.spec(kr.id) if kr.origin == "file" else None
     conditions = [source.counted() for source in spec.sources] if spec else []
     if kr.anchor_key:  # stored as the tracker spells it, as the children's parent_key is
         conditions.append(WorkItem.parent_key == kr.anchor_key)
