@@ -1,4 +1,5 @@
-"""The leaves of okrs.yml: each source of a key result, and each single value (owner, numbers, dates).
+"""The leaves of okrs.yml: each source of a key result (read into mappings.sources' kinds), and each
+single value (owner, numbers, dates).
 
 `okrs_file` walks the structure (keys, nesting, ids); this module reads one node at a time (`okrs_schedule`
 reads the summary and reminder settings). okrs.yml is walked node by node (`yaml.compose`), not loaded, so
