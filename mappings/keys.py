@@ -20,10 +20,11 @@ from sqlalchemy import ColumnElement, func
 GITHUB, JIRA = "github", "jira"
 ANY_SITE = "*"  # okrs.yml names a Jira issue without its site: the first site that sends it is taken
 
-_REPO_RE = re.compile(r"[^/#\s]+/[^/#\s]+")
-_ISSUE_KEY_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*")
-_GITHUB_RE = re.compile(r"github:(?P<repo>[^#]+)#(?P<number>[1-9][0-9]*)")
-_JIRA_RE = re.compile(r"jira:(?P<site>[^/\s]+)/(?P<issue>[^/]+)")
+_REPO = r"[^/#\s]+/[^/#\s]+"
+_ISSUE_KEY = r"[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*"
+_REPO_RE, _ISSUE_KEY_RE = re.compile(_REPO), re.compile(_ISSUE_KEY)
+_GITHUB_RE = re.compile(rf"github:(?P<repo>{_REPO})#(?P<number>[1-9][0-9]*)")
+_JIRA_RE = re.compile(rf"jira:(?P<site>[^/\s]+)/(?P<issue>{_ISSUE_KEY})")
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,13 +53,11 @@ class WorkItemKey:
     @classmethod
     def parse(cls, text: str) -> WorkItemKey:
         """`github:acme/web#12` or `jira:host/PROJ-7` (`jira:*/PROJ-7`: any site); ValueError if neither."""
-        try:
-            if match := _GITHUB_RE.fullmatch(text):
-                return cls.github(match["repo"], int(match["number"]))
-            if match := _JIRA_RE.fullmatch(text):
-                return cls.jira(None if match["site"] == ANY_SITE else match["site"], match["issue"])
-        except ValueError:
-            pass
+        # The patterns check all that github() and jira() do: stored keys are parsed on every event
+        if match := _GITHUB_RE.fullmatch(text):
+            return cls(GITHUB, match["repo"], number=int(match["number"]))
+        if match := _JIRA_RE.fullmatch(text):
+            return cls(JIRA, match["site"].lower(), issue_key=match["issue"].upper())
         raise ValueError(f"not a work-item key: {text!r}")
 
     def __str__(self) -> str:

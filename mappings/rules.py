@@ -73,6 +73,8 @@ class MappingIndex:
         return index
 
     def file_kr_for_anchor(self, stored_key: str) -> str | None:
+        if not self.anchors:
+            return None
         key = WorkItemKey.parse(stored_key)
         return self.anchors.get(key) or self.anchors.get(key.any_site())
 
