@@ -11,6 +11,7 @@ okrs.yml is read into these (mappings.okrs_sources); a convention key result's a
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -33,7 +34,7 @@ class ItemFacts:
 
 
 @dataclass(frozen=True)
-class Source:
+class Source(ABC):
     """One source of a key result; `line` is where okrs.yml names it (0: not from the file)."""
 
     kind: ClassVar[str]  # the key in okrs.yml
@@ -41,8 +42,9 @@ class Source:
     via: ClassVar[str] = "parent"  # why a work item counts toward the key result, as its history says
     line: int = field(default=0, kw_only=True)
 
+    @abstractmethod
     def describe(self) -> str:
-        raise NotImplementedError
+        """What `okrbot check` says it is."""
 
     @property
     def anchor(self) -> WorkItemKey | None:
@@ -50,13 +52,13 @@ class Source:
         return None
 
     @property
+    @abstractmethod
     def address(self) -> str:
         """Where reconcile reads it, as it records it: "github:acme/web#12", "acme/web/3", "PROJ:growth"."""
-        raise NotImplementedError
 
+    @abstractmethod
     def match_key(self) -> MatchKey:
         """What the mapping index files this source under; `matches` gives the same for a work item."""
-        raise NotImplementedError
 
     @staticmethod
     def matches(item: ItemFacts) -> list[MatchKey]:
