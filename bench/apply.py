@@ -37,9 +37,9 @@ from integration.db import unit_of_work, upgrade  # noqa: E402
 from integration.processing import process_delivery  # noqa: E402
 from integration.runtime import build_runtime  # noqa: E402
 from mappings.keyresults import _points  # noqa: E402
+from mappings.keys import WorkItemKey  # noqa: E402
 from mappings.models import PROCESSED, Delivery, KeyResult, Membership, WorkItem  # noqa: E402
 from mappings.recount import recount  # noqa: E402
-from mappings.rules import kr_id_for_anchor  # noqa: E402
 from mappings.workitems import _fields, _qualified_parent_ref  # noqa: E402
 from tests.payloads import REPO, github_issue, github_issues_event, github_sub_issue_event  # noqa: E402
 from webhooks import github  # noqa: E402
@@ -92,7 +92,7 @@ def build_key_result(rt, number: int, n_items: int) -> str:
     """A key result (issue `number`, labelled) with `n_items` open sub-issues; returns its id."""
     parent = anchor(number)
     process(rt, store(rt, "issues", github_issues_event("opened", parent)))
-    kr_id = kr_id_for_anchor(f"github:{REPO}#{number}")
+    kr_id = WorkItemKey.github(REPO, number).kr_id
     numbers = range(number + 1, number + 1 + n_items)
     for n in numbers[:REAL_LINKS]:  # through the real path: the reference rows for the bulk ones
         process(rt, store(rt, "sub_issues", github_sub_issue_event("sub_issue_added", parent, child(n))))
@@ -239,11 +239,11 @@ def run(kind: str, database_url: str, work: Path) -> None:
         print(f"bench apply db={kind}: setup of {sum(sizes.values())} work items in "
               f"{time.perf_counter() - started:.1f} s, recount agrees", file=sys.stderr, flush=True)
         throughput(rt, kind)
-        small_kr, large_kr = (kr_id_for_anchor(f"github:{REPO}#{n}") for n in (SMALL_KR, LARGE_KR))
+        small_kr, large_kr = (WorkItemKey.github(REPO, n).kr_id for n in (SMALL_KR, LARGE_KR))
         expected = per_event_cost(rt, kind, small_kr, large_kr)
         rounds, left = divmod(EVENTS, THROUGHPUT_ITEMS)  # full rounds leave all closed when odd
         done = left if rounds % 2 == 0 else THROUGHPUT_ITEMS - left
-        expected[kr_id_for_anchor(f"github:{REPO}#{THROUGHPUT_KR}")] = (THROUGHPUT_ITEMS - done, done)
+        expected[WorkItemKey.github(REPO, THROUGHPUT_KR).kr_id] = (THROUGHPUT_ITEMS - done, done)
         check_consistent(rt, expected)
     finally:
         rt.close()

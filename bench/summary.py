@@ -39,7 +39,8 @@ from integration.config import Settings  # noqa: E402
 from integration.db import unit_of_work, upgrade  # noqa: E402
 from integration.runtime import build_runtime  # noqa: E402
 from integration.schedule import iso_week  # noqa: E402
-from integration.summaries import Target, build_view, previous_percents, render  # noqa: E402
+from integration.summaries import SummaryTarget, build_view, previous_percents, render  # noqa: E402
+from mappings.keys import WorkItemKey  # noqa: E402
 from mappings.models import (  # noqa: E402
     KeyResult,
     KeyResultEvent,
@@ -48,7 +49,6 @@ from mappings.models import (  # noqa: E402
     SummaryPost,
     WorkItem,
 )
-from mappings.rules import kr_id_for_anchor  # noqa: E402
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SUMMARY_SIZES", "100 1000").split()]
 ITEMS = int(os.environ.get("BENCH_SUMMARY_ITEMS", "100"))  # work items per key result
@@ -59,8 +59,8 @@ PERIOD = (date(2026, 10, 1), date(2026, 12, 31))
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # a Monday, 9:00: when the summary is due
 CREATED = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)  # the key results and their work items appeared
 LINKED = datetime(2026, 10, 2, 8, 0, tzinfo=UTC)  # the work items' last change (but those done this week)
-TARGET = Target(id=f"github:{REPO}#1", anchor=f"github:{REPO}#1", tracker="github", objectives=None,
-                repo_scope=None)  # the summary issue is key result 1's anchor; it covers every key result
+TARGET = SummaryTarget(id=f"github:{REPO}#1", anchor=f"github:{REPO}#1", tracker="github", objectives=None,
+                container=None)  # the summary issue is key result 1's anchor; it covers every key result
 
 
 def key(number: int) -> str:
@@ -110,14 +110,14 @@ def build_rows(n_krs: int, n_items: int, seed: int = 7) -> Rows:
     rng, rows = random.Random(seed), Rows()
     for o in range(OBJECTIVES):
         number = n_krs + 1 + o
-        rows.objectives.append({"id": kr_id_for_anchor(key(number)), "title": f"Objective {o + 1}",
-                                "source": "tracker", "anchor_key": key(number), "anchor_url": url(number),
+        rows.objectives.append({"id": WorkItemKey.parse(key(number)).kr_id, "title": f"Objective {o + 1}",
+                                "origin": "tracker", "anchor_key": key(number), "anchor_url": url(number),
                                 "period_start": PERIOD[0], "period_end": PERIOD[1], "active": True,
                                 "updated_at": CREATED})
         rows.items.append(issue(number, f"Objective {o + 1}", "open", [], ["objective"], None, CREATED))
     next_number = n_krs + OBJECTIVES + 1
     for k in range(1, n_krs + 1):
-        kr_id, objective = kr_id_for_anchor(key(k)), n_krs + 1 + (k - 1) % OBJECTIVES
+        kr_id, objective = WorkItemKey.parse(key(k)).kr_id, n_krs + 1 + (k - 1) % OBJECTIVES
         title, owner = f"Key result {k}", [{"login": f"owner{k}", "name": None}]
         rows.items.append(issue(k, title, "open", owner, ["key-result"], objective, CREATED))
         # the sub-issues as they are now: some done this week (open → done, each a state + progress event)
@@ -137,7 +137,7 @@ def build_rows(n_krs: int, n_items: int, seed: int = 7) -> Rows:
                                  "points": 1.0, "estimated": False, "added_at": LINKED})
         n_open = n_items - n_done - n_dropped
         rows.key_results.append({
-            "id": kr_id, "title": title, "objective_id": kr_id_for_anchor(key(objective)), "source": "tracker",
+            "id": kr_id, "title": title, "objective_id": WorkItemKey.parse(key(objective)).kr_id, "origin": "tracker",
             "anchor_key": key(k), "anchor_url": url(k), "anchor_state": "open", "anchor_assignees": owner,
             "owner_override": None, "measure": "count", "target": None, "weight": None,
             "period_start": PERIOD[0], "period_end": PERIOD[1], "active": True, "ended_at": None,

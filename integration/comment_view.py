@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mappings.keys import GITHUB, WorkItemKey
 from mappings.models import KeyResult, KeyResultEvent, Objective
 from mappings.views import Thresholds, contributors, health_of, ownership_of, progress_of, work_items
 
@@ -18,12 +19,11 @@ LATEST = 5
 
 def item_ref(item_key: str, anchor_key: str | None) -> str:
     """#12 in the anchor's own repository, acme/api#3 elsewhere, PROJ-7 on Jira."""
-    tracker, _, rest = item_key.partition(":")
-    if tracker == "jira":
-        return rest.rsplit("/", 1)[-1]
-    repo, _, number = rest.partition("#")
-    anchor_repo = (anchor_key or "").partition(":")[2].partition("#")[0]
-    return f"#{number}" if repo.lower() == anchor_repo.lower() else rest
+    item = WorkItemKey.parse(item_key)
+    anchor = WorkItemKey.parse(anchor_key) if anchor_key else None
+    if item.tracker == GITHUB and anchor is not None and anchor.container == item.container:
+        return f"#{item.number}"
+    return item.short
 
 
 def _state_words(data: dict, tracker: str) -> str:
@@ -40,7 +40,7 @@ def change_of(event: KeyResultEvent, anchor_key: str | None) -> Change:
     if event.kind == "owner":
         return Change("Owner", f"is now {data.get('owner') or 'nobody'} ({data.get('status')})")
     ref = item_ref(data["item"], anchor_key)
-    tracker = data["item"].partition(":")[0]
+    tracker = WorkItemKey.parse(data["item"]).tracker
     if event.kind == "state":
         return Change(ref, _state_words(data, tracker), data.get("actor"))
     if event.kind == "added":
@@ -62,7 +62,7 @@ def _display(person, tracker: str) -> str | None:
 
 
 def comment_view(session: Session, kr: KeyResult, now: datetime, thresholds: Thresholds) -> CommentView:
-    tracker = (kr.anchor_key or "github:").partition(":")[0]
+    tracker = WorkItemKey.parse(kr.anchor_key).tracker if kr.anchor_key else GITHUB
     progress, ownership = progress_of(kr), ownership_of(kr)
     objective = session.get(Objective, kr.objective_id) if kr.objective_id else None
     items = work_items(session, kr.id)

@@ -9,12 +9,16 @@ reschedules it; pages already read answer 304 the next time, so nothing is read 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from mappings.keys import GITHUB, WorkItemKey
 from mappings.models import KeyResult, Membership, SyncState, WorkItem
+from mappings.sources import Source, anchor_source
+from mappings.workitems import find_work_item
 from webhooks import github, jira
 from webhooks.events import Event, Person, WorkItemSnapshot
 
@@ -37,36 +41,20 @@ class SyncReport:
     errors: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Source:
-    kind: str  # sub_issues | milestone | label | jira_epic | jira_label
-    ref: str  # "github:acme/web#12", "acme/web/3", "acme/web:growth", "PROJ-12", "PROJ:growth"
-
-    @property
-    def name(self) -> str:
-        return f"{self.kind}:{self.ref}"
+def sync_name(source: Source) -> str:
+    """What sync_state records the source as: "sub_issues:github:acme/web#12", "label:acme/web:growth"."""
+    return f"{_LISTINGS[source.kind].recorded_as}:{source.address}"
 
 
 def sources_of(rt, kr: KeyResult) -> list[Source]:
     """Where the key result's work can be read: its anchor's children, and okrs.yml sources."""
-    found: list[Source] = []
-    spec = rt.domain.index.spec(kr.id) if kr.source == "file" else None
-    if kr.anchor_key and kr.anchor_key.startswith("github:"):
-        found.append(Source("sub_issues", kr.anchor_key))
-    if kr.anchor_key and kr.anchor_key.startswith("jira:"):
-        found.append(Source("jira_epic", kr.anchor_key.rsplit("/", 1)[1]))
-    for s in spec.sources if spec else ():
-        if s.kind == "github_issue":
-            found.append(Source("sub_issues", f"github:{s.repo}#{s.number}"))
-        elif s.kind == "github_milestone":
-            found.append(Source("milestone", f"{s.repo}/{s.number}"))
-        elif s.kind == "github_label":
-            found.append(Source("label", f"{s.repo}:{s.label}"))
-        elif s.kind == "jira_epic":
-            found.append(Source("jira_epic", s.issue_key))
-        elif s.kind == "jira_label":
-            found.append(Source("jira_label", f"{s.project}:{s.label}"))
-    return list(dict.fromkeys(found))  # an anchor that is also a file source is read once
+    spec = rt.domain.index.spec(kr.id) if kr.origin == "file" else None
+    found = [anchor_source(WorkItemKey.parse(kr.anchor_key))] if kr.anchor_key else []
+    found += spec.sources if spec else ()
+    unique: dict[tuple, Source] = {}
+    for source in found:  # an anchor that is also a file source is read once
+        unique.setdefault(source.identity(), source)
+    return list(unique.values())
 
 
 def sync_key_result(rt, kr_id: str, full: bool = False) -> SyncReport:
@@ -80,7 +68,7 @@ def sync_key_result(rt, kr_id: str, full: bool = False) -> SyncReport:
         sources = sources_of(rt, kr) if kr is not None and kr.active else []
     for source in sources:
         try:
-            if source.kind in ("sub_issues", "milestone", "label"):
+            if source.tracker == GITHUB:
                 _sync_github(rt, kr_id, source, report)
             else:
                 _sync_jira(rt, kr_id, source, report, full)
@@ -90,8 +78,8 @@ def sync_key_result(rt, kr_id: str, full: bool = False) -> SyncReport:
             return report
         except (TrackerError, ValueError) as exc:  # ValueError: a source the API cannot be asked for
             message = exc.message if isinstance(exc, TrackerError) else str(exc)
-            report.errors.append(f"{source.name}: {type(exc).__name__}: {message}")
-            log.error("sync of %s: %s cannot be read: %s", kr_id, source.name, message)
+            report.errors.append(f"{sync_name(source)}: {type(exc).__name__}: {message}")
+            log.error("sync of %s: %s cannot be read: %s", kr_id, sync_name(source), message)
     return report
 
 
@@ -118,23 +106,23 @@ def _event(snapshot: WorkItemSnapshot, parent: WorkItemSnapshot | None = None, k
 # --- GitHub: conditional pages ------------------------------------------------------------------
 
 
-def _state(session, kr_id: str, source: Source) -> SyncState:
-    state = session.get(SyncState, (kr_id, source.name))
+def _state(session, kr_id: str, name: str) -> SyncState:
+    state = session.get(SyncState, (kr_id, name))
     if state is None:
-        state = SyncState(kr_id=kr_id, source=source.name, pages=[], calls=0)
+        state = SyncState(kr_id=kr_id, source=name, pages=[], calls=0)
         session.add(state)
     return state
 
 
 def _sync_github(rt, kr_id: str, source: Source, report: SyncReport) -> None:
-    reader = rt.readers.github_for(rt, _repo_of(source))
+    reader = rt.readers.github_for(rt, source.repo)
     if reader is None:
-        report.errors.append(f"{source.name}: no GitHub credentials to read with")
+        report.errors.append(f"{sync_name(source)}: no GitHub credentials to read with")
         return
     started = datetime.now(UTC)
     with rt.sessions() as session:
-        known = list(_state(session, kr_id, source).pages)
-    parent = _anchor_snapshot(rt, reader, kr_id, source, report) if source.kind == "sub_issues" else None
+        known = list(_state(session, kr_id, sync_name(source)).pages)
+    parent = _anchor_snapshot(rt, reader, kr_id, source, report) if source.anchor is not None else None
     pages, keys, url, index = [], set(), None, 0
     while True:
         etag = known[index]["etag"] if index < len(known) and (url is None or known[index]["url"] == url) else None
@@ -150,7 +138,7 @@ def _sync_github(rt, kr_id: str, source: Source, report: SyncReport) -> None:
             report.items += len(snapshots)
             if snapshots:
                 kind = "linked" if parent is not None else "updated"
-                apply_snapshots(rt, [_event(s, parent, kind) for s in snapshots], f"sync:{source.name}")
+                apply_snapshots(rt, [_event(s, parent, kind) for s in snapshots], f"sync:{sync_name(source)}")
             url = page.next_url
         keys |= set(pages[-1]["keys"])
         index += 1
@@ -158,32 +146,13 @@ def _sync_github(rt, kr_id: str, source: Source, report: SyncReport) -> None:
             break
     _leavers(rt, kr_id, source, keys, parent, report, reader)
     with unit_of_work(rt.sessions) as session:
-        state = _state(session, kr_id, source)
+        state = _state(session, kr_id, sync_name(source))
         state.pages, state.synced_at, state.calls = pages, started, report.calls
 
 
-def _repo_of(source: Source) -> str:
-    if source.kind == "sub_issues":
-        return source.ref.partition(":")[2].partition("#")[0]
-    if source.kind == "milestone":
-        return source.ref.rsplit("/", 1)[0]
-    return source.ref.rsplit(":", 1)[0]
-
-
 def _fetch(reader, source: Source, etag: str | None, url: str | None):
-    if source.kind == "sub_issues":
-        repo, number = github_anchor(source.ref)
-        return reader.sub_issues(repo, number, etag=etag, url=url)
-    if source.kind == "milestone":
-        repo, number = source.ref.rsplit("/", 1)
-        return reader.issues(repo, milestone=int(number), etag=etag, url=url)
-    repo, label = source.ref.rsplit(":", 1)
-    return reader.issues(repo, label=label, etag=etag, url=url)
-
-
-def github_anchor(key: str) -> tuple[str, int]:
-    repo, _, number = key.partition(":")[2].partition("#")
-    return repo, int(number)
+    """One page of the source's items, as the GitHub API lists them for its kind."""
+    return _LISTINGS[source.kind].page(reader, source, etag=etag, url=url)
 
 
 def _github_snapshot(rt, item: dict, parent: WorkItemSnapshot | None) -> WorkItemSnapshot:
@@ -192,19 +161,18 @@ def _github_snapshot(rt, item: dict, parent: WorkItemSnapshot | None) -> WorkIte
 
 def _anchor_snapshot(rt, reader, kr_id: str, source: Source, report: SyncReport) -> WorkItemSnapshot:
     """The anchor itself, applied too (its labels, type, state and assignee make the key result)."""
-    repo, number = github_anchor(source.ref)
-    anchor = Source("issue", source.ref)
+    anchor = f"issue:{source.address}"
     with rt.sessions() as session:
         known = _state(session, kr_id, anchor).pages
-        stored = session.get(WorkItem, source.ref)
+        stored = find_work_item(session, source.anchor)
     etag = known[0]["etag"] if known and stored is not None else None
-    page = reader.get_issue(repo, number, etag=etag)
+    page = reader.get_issue(source.repo, source.number, etag=etag)
     report.calls += page.calls
     if page.not_modified:
         report.not_modified += 1
         return snapshot_of(stored)
     snapshot = _github_snapshot(rt, page.items[0], None)
-    apply_snapshots(rt, [_event(snapshot)], f"sync:{source.name}")
+    apply_snapshots(rt, [_event(snapshot)], f"sync:{sync_name(source)}")
     with unit_of_work(rt.sessions) as session:
         _state(session, kr_id, anchor).pages = [{"url": "", "etag": page.etag, "keys": [snapshot.key]}]
     return snapshot
@@ -226,13 +194,13 @@ def _leavers(rt, kr_id, source: Source, keys: set[str], parent, report, reader) 
         if parent is not None:  # no longer a sub-issue of the anchor: unlinked as of this listing
             events.append(_unlinked(item))
         else:  # left the milestone or label: its own state says where it is now
-            repo, number = github_anchor(item.key)
-            page = reader.get_issue(repo, number)
+            key = WorkItemKey.parse(item.key)
+            page = reader.get_issue(key.repo, key.number)
             report.calls += page.calls
             events.append(_event(_github_snapshot(rt, page.items[0], None)))
     if events:
         report.left += len(events)
-        apply_snapshots(rt, events, f"sync:{source.name}")
+        apply_snapshots(rt, events, f"sync:{sync_name(source)}")
 
 
 def snapshot_of(item: WorkItem) -> WorkItemSnapshot:
@@ -259,11 +227,11 @@ def _unlinked(item: WorkItem) -> Event:
 def _sync_jira(rt, kr_id: str, source: Source, report: SyncReport, full: bool) -> None:
     reader = rt.readers.jira_for(rt)
     if reader is None:
-        report.errors.append(f"{source.name}: no Jira credentials to read with")
+        report.errors.append(f"{sync_name(source)}: no Jira credentials to read with")
         return
     started = datetime.now(UTC)
     with rt.sessions() as session:
-        state = _state(session, kr_id, source)
+        state = _state(session, kr_id, sync_name(source))
         since = None if full else state.synced_at
         members = _jira_members(session, kr_id)
     jql = _jira_jql(rt, source, members, since)
@@ -278,9 +246,9 @@ def _sync_jira(rt, kr_id: str, source: Source, report: SyncReport, full: bool) -
         events += [Event("jira", "deleted", None, removed_key=key) for key in gone]
         report.left += len(gone)
     if events:
-        apply_snapshots(rt, events, f"sync:{source.name}")
+        apply_snapshots(rt, events, f"sync:{sync_name(source)}")
     with unit_of_work(rt.sessions) as session:
-        state = _state(session, kr_id, source)
+        state = _state(session, kr_id, sync_name(source))
         state.synced_at, state.calls = started, calls
 
 
@@ -290,24 +258,49 @@ def _jira_members(session, kr_id: str) -> dict[str, str]:
     members = select(Membership.work_item_key).where(Membership.kr_id == kr_id)
     keys = session.scalars(select(WorkItem.key).where(WorkItem.key.in_(members), WorkItem.tracker == "jira",
                                                       WorkItem.removed.is_(False)))
-    return {key.rsplit("/", 1)[1]: key for key in keys}
+    return {WorkItemKey.parse(key).issue_key: key for key in keys}
 
 
 def _jira_jql(rt, source: Source, members: dict[str, str], since: datetime | None) -> str:
     from .trackers.jira_reader import jql_quote, updated_since
 
-    if source.kind == "jira_epic":
-        key = jql_quote(source.ref)
-        clauses = [f"parent = {key}", f"key = {key}"]
-        if rt.settings.jira_epic_link_field:
-            clauses.append(f"cf[{rt.settings.jira_epic_link_field.rsplit('_', 1)[-1]}] = {key}")
-    else:
-        project, label = source.ref.split(":", 1)
-        clauses = [f"(project = {jql_quote(project)} AND labels = {jql_quote(label)})"]
+    clauses = _LISTINGS[source.kind].jql(source, jql_quote, rt.settings.jira_epic_link_field)
     if members:
         clauses.append("key in (" + ", ".join(jql_quote(k) for k in sorted(members)) + ")")
     jql = "(" + " OR ".join(clauses) + ")"
     return jql + " AND " + updated_since(since - JIRA_MARGIN) if since is not None else jql
+
+
+def _epic_clauses(source: Source, quote, epic_link_field: str | None) -> list[str]:
+    """The epic's children, and the epic itself; on older sites also through the Epic Link field."""
+    key = quote(source.issue_key)
+    clauses = [f"parent = {key}", f"key = {key}"]
+    if epic_link_field:
+        clauses.append(f"cf[{epic_link_field.rsplit('_', 1)[-1]}] = {key}")
+    return clauses
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """How reconcile lists the items of one kind of source (mappings.sources.KINDS)."""
+
+    recorded_as: str  # sync_state's name for the kind, kept as first named so that stored ETags stay valid
+    page: Callable[..., object] | None = None  # GitHub: one page of the listing (a Page)
+    jql: Callable[..., list[str]] | None = None  # Jira: the search's clauses
+
+
+def _label_clauses(source: Source, quote, _epic_link_field: str | None) -> list[str]:
+    return [f"(project = {quote(source.project)} AND labels = {quote(source.label)})"]
+
+
+_LISTINGS = {
+    "github_issue": _Listing("sub_issues", page=lambda reader, s, **at: reader.sub_issues(s.repo, s.number, **at)),
+    "github_milestone": _Listing("milestone", page=lambda reader, s, **at: reader.issues(s.repo, milestone=s.number,
+                                                                                        **at)),
+    "github_label": _Listing("label", page=lambda reader, s, **at: reader.issues(s.repo, label=s.label, **at)),
+    "jira_epic": _Listing("jira_epic", jql=_epic_clauses),
+    "jira_label": _Listing("jira_label", jql=_label_clauses),
+}
 
 
 def _jira_fields(rt) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from mappings.keys import WorkItemKey
 from mappings.models import DRY_RUN, PENDING, SENDING, SENT, SKIPPED, WRITE_FAILED, KeyResult, OutboxEntry
 from mappings.progress import Counters
 from mappings.views import Thresholds
@@ -70,7 +71,7 @@ def _claim(rt, session, entry_id: int, now: datetime) -> Plan | float | None:
     kr = _key_result_to_show(session, entry, now)
     if kr is None:
         return None
-    tracker = kr.anchor_key.partition(":")[0]
+    tracker = WorkItemKey.parse(kr.anchor_key).tracker
     view = comment_view(session, kr, now, Thresholds(rt.settings.health_at_risk, rt.settings.health_off_track))
     body = body_for(tracker, view)
     entry.body_hash, entry.target = body_hash(body), kr.anchor_key

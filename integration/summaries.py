@@ -16,9 +16,12 @@ from sqlalchemy import Text, func, select
 from sqlalchemy.orm import Session
 
 from mappings.forecast import forecast
+from mappings.keys import GITHUB, WorkItemKey
 from mappings.models import KeyResult, KeyResultEvent, Objective, SummaryPost, WorkItem
+from mappings.okrs_schedule import SummaryTargetSpec
 from mappings.progress import objective_percent
 from mappings.views import Thresholds, health_of, ownership_of, progress_of
+from mappings.workitems import find_work_item
 
 from .comment_view import item_ref
 from .summary_render import (
@@ -37,54 +40,45 @@ BURNUP_WEEKS = 8
 
 
 @dataclass(frozen=True)
-class Target:
-    id: str  # "github:acme/web#1" / "jira:OPS-100"
+class SummaryTarget:
+    id: str  # "github:acme/web#1" / "jira:OPS-100" (SummaryTargetSpec.id), or the labelled item's key
     anchor: str | None  # the work item key it is posted on (None: a Jira issue not seen yet)
     tracker: str
     objectives: tuple[str, ...] | None  # None = all
-    repo_scope: str | None  # a label-found target covers the key results of its repository / project
+    container: str | None  # a label-found target covers the key results of its repository / project
     weekday: str = "monday"
     hour: int = 9
     timezone: str = "UTC"
 
 
-def targets(rt, session: Session) -> list[Target]:
+def targets(rt, session: Session) -> list[SummaryTarget]:
     """okrs.yml `summaries:`, else every issue labelled okr-summary (covering its repository)."""
     mapping = rt.domain.index.mapping
     if mapping is not None and getattr(mapping, "summaries", ()):
         return [_file_target(session, t) for t in mapping.summaries]
     labelled = session.scalars(select(WorkItem).where(WorkItem.removed.is_(False),
                                                       WorkItem.labels.cast(Text).ilike(f'%"{SUMMARY_LABEL}"%')))
-    return [Target(id=item.key, anchor=item.key, tracker=item.tracker, objectives=None,
-                   repo_scope=item.container) for item in labelled]
+    return [SummaryTarget(id=item.key, anchor=item.key, tracker=item.tracker, objectives=None,
+                          container=item.container) for item in labelled]
 
 
-def _file_target(session: Session, t) -> Target:
-    anchor = t.anchor
-    if anchor.startswith("jira:*/"):
-        found = session.scalars(select(WorkItem.key).where(WorkItem.key.like(f"jira:%/{anchor[7:]}"))).first()
-        anchor = found
-    return Target(id=t.id, anchor=anchor, tracker=t.tracker, objectives=t.objectives, repo_scope=None,
-                  weekday=t.weekday, hour=t.hour, timezone=t.timezone)
+def _file_target(session: Session, t: SummaryTargetSpec) -> SummaryTarget:
+    """Posted on the stored issue, as the tracker spells it; a GitHub issue not seen yet as the file does."""
+    stored = find_work_item(session, t.anchor)
+    anchor = stored.key if stored is not None else (str(t.anchor) if t.tracker == GITHUB else None)
+    return SummaryTarget(id=t.id, anchor=anchor, tracker=t.tracker, objectives=t.objectives, container=None,
+                         weekday=t.weekday, hour=t.hour, timezone=t.timezone)
 
 
-def covered(session: Session, target: Target) -> list[KeyResult]:
+def covered(session: Session, target: SummaryTarget) -> list[KeyResult]:
     query = select(KeyResult).where(KeyResult.active.is_(True)).order_by(KeyResult.id)
     krs = list(session.scalars(query))
     if target.objectives is not None:
         krs = [kr for kr in krs if kr.objective_id in target.objectives]
-    if target.repo_scope is not None:
-        scope = target.repo_scope.lower()
-        krs = [kr for kr in krs if kr.anchor_key and _container_of(kr.anchor_key) == scope]
+    if target.container is not None:
+        scope = target.container.lower()
+        krs = [kr for kr in krs if kr.anchor_key and WorkItemKey.parse(kr.anchor_key).container == scope]
     return krs
-
-
-def _container_of(key: str) -> str:
-    tracker, _, rest = key.partition(":")
-    if tracker == "github":
-        return rest.partition("#")[0].lower()
-    host, _, issue = rest.partition("/")
-    return f"{host}/{issue.rsplit('-', 1)[0]}".lower()
 
 
 # --- what it says: the history of every covered key result, read in a fixed number of queries ------
@@ -186,7 +180,7 @@ def done_by_contributor(krs: list[KeyResult], history: History) -> tuple:
     return tuple((who, tuple(items)) for who, items in sorted(grouped.items()))
 
 
-def build_view(rt, session: Session, target: Target, now: datetime, previous: dict) -> SummaryView:
+def build_view(rt, session: Session, target: SummaryTarget, now: datetime, previous: dict) -> SummaryView:
     krs = covered(session, target)
     tracker = target.tracker
     history = History.load(session, [kr.id for kr in krs], now)
@@ -226,7 +220,7 @@ def _period(rt, krs: list[KeyResult], now: datetime) -> tuple[date, date]:
     return current_quarter(now.date())
 
 
-def _week(now: datetime, target: Target) -> str:
+def _week(now: datetime, target: SummaryTarget) -> str:
     from .schedule import iso_week
 
     return iso_week(now, ZoneInfo(target.timezone))

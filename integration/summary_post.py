@@ -13,20 +13,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from mappings.keys import WorkItemKey
 from mappings.models import KeyResult, SummaryPost
 from mappings.views import ownership_of, progress_of
 
 from .db import unit_of_work
 from .render import marker
 from .schedule import is_due, iso_week
-from .summaries import History, Target, build_view, owner_call, previous_percents, render, targets
+from .summaries import History, SummaryTarget, build_view, owner_call, previous_percents, render, targets
 from .trackers.base import Anchor, Gone, RateLimited, Transient
 from .writeback import after_failure, error_text, reserve_write
 
 log = logging.getLogger("okrbot.summaries")
 
 
-def compose(rt, session, target: Target, now: datetime) -> tuple[str, dict]:
+def compose(rt, session, target: SummaryTarget, now: datetime) -> tuple[str, dict]:
     view = build_view(rt, session, target, now, previous_percents(session, target.id))
     mark = marker(target.tracker, f"{target.id}:{view.week}", "summary")
     percents = {kr.id: kr.percent for o in view.objectives + view.unassigned for kr in o.key_results}
@@ -83,7 +84,7 @@ def deliver(rt, post_id: int, now: datetime | None = None) -> float | None:
             return (post.due_at - now).total_seconds()
         client = rt.clients.for_anchor(Anchor(post.anchor, rt.clients.installation_for(session, post.anchor)))
         if client is None:
-            post.state, post.last_error = "failed", rt.clients.missing_reason(post.anchor.partition(":")[0])
+            post.state, post.last_error = "failed", rt.clients.missing_reason(WorkItemKey.parse(post.anchor).tracker)
             return None
         wait = reserve_write(session, client.credential, now)
         if wait is not None:
@@ -178,7 +179,7 @@ def _reminder_text(rt, kr: KeyResult, now: datetime, history: History, after_day
     idle = (now - (history.last_move.get(kr.id) or kr.created_at)).days
     if idle < after_days:
         return None
-    tracker = kr.anchor_key.partition(":")[0]
+    tracker = WorkItemKey.parse(kr.anchor_key).tracker
     text = (f"{owner_call(rt, kr, tracker)}, a check-in: **{kr.title}** has had no progress for {idle} days "
             f"({_progress_words(kr)}). Close what is done, or say here what is in the way.")
     text = text if tracker == "github" else text.replace("**", "*")
@@ -193,4 +194,4 @@ def _progress_words(kr: KeyResult) -> str:
 
 
 def reminder_marker(kr: KeyResult, week: str) -> str:
-    return marker(kr.anchor_key.partition(":")[0], f"{kr.id}:{week}", "reminder")
+    return marker(WorkItemKey.parse(kr.anchor_key).tracker, f"{kr.id}:{week}", "reminder")

@@ -17,6 +17,7 @@ from sqlalchemy import Text, inspect, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .keys import WorkItemKey
 from .models import KeyResult, KeyResultEvent, Membership, Objective, WorkItem
 from .progress import Counters, compute_ownership, compute_progress
 from .rules import (
@@ -24,7 +25,6 @@ from .rules import (
     MappingIndex,
     is_convention_kr,
     is_convention_objective,
-    kr_id_for_anchor,
     okr_label_for,
     okr_label_ids,
 )
@@ -179,7 +179,7 @@ def memberships_for(ctx: Context, item: WorkItem) -> dict[str, str]:
 
 
 def _own_kr_id(ctx: Context, item: WorkItem) -> str | None:
-    return ctx.index.file_kr_for_anchor(item.key) or kr_id_for_anchor(item.key)
+    return ctx.index.file_kr_for_anchor(item.key) or WorkItemKey.parse(item.key).kr_id
 
 
 def _points(item: WorkItem) -> tuple[float, bool]:
@@ -264,11 +264,11 @@ def sync_anchor(ctx: Context, item: WorkItem) -> list[KeyResult]:
             if kr.anchor_key is None or kr.anchor_key == item.key:
                 _update_anchor(ctx, kr, item)
         return []
-    kr = get_kr(ctx, kr_id_for_anchor(item.key))
+    kr = get_kr(ctx, WorkItemKey.parse(item.key).kr_id)
     qualifies = not item.removed and is_convention_kr(item.tracker, item.labels, item.issue_type, ctx.conventions)
     if qualifies:
         return _upsert_convention_kr(ctx, kr, item)
-    if kr is not None and kr.active and kr.source == "tracker":
+    if kr is not None and kr.active and kr.origin == "tracker":
         end_key_result(ctx, kr, "anchor removed" if item.removed else "label or type removed")
     return []
 
@@ -277,7 +277,7 @@ def _upsert_convention_kr(ctx: Context, kr: KeyResult | None, item: WorkItem) ->
     created = kr is None or not kr.active
     if kr is None:
         start, end = ctx.period()
-        kr = KeyResult(id=kr_id_for_anchor(item.key), source="tracker", measure="count", period_start=start,
+        kr = KeyResult(id=WorkItemKey.parse(item.key).kr_id, origin="tracker", measure="count", period_start=start,
                        period_end=end, active=True, created_at=ctx.now, updated_at=ctx.now, title=item.title,
                        anchor_key=item.key, anchor_assignees=[], n_open=0, n_done=0, n_dropped=0,
                        points_open=0.0, points_done=0.0, points_dropped=0.0, n_unestimated=0)
@@ -322,19 +322,19 @@ def _objective_of(ctx: Context, item: WorkItem) -> str | None:
 
 
 def _sync_objective(ctx: Context, item: WorkItem) -> None:
-    objective_id = kr_id_for_anchor(item.key)
+    objective_id = WorkItemKey.parse(item.key).kr_id
     if objective_id not in ctx._objectives:
         ctx._objectives[objective_id] = ctx.session.get(Objective, objective_id)
     objective = ctx._objectives[objective_id]
     qualifies = not item.removed and is_convention_objective(item.labels, item.issue_type, ctx.conventions)
     if not qualifies:
-        if objective is not None and objective.active and objective.source == "tracker":
+        if objective is not None and objective.active and objective.origin == "tracker":
             objective.active, objective.updated_at = False, ctx.now
             _set_objective_of_children(ctx, item.key, None)
         return
     if objective is None:
         start, end = ctx.period()
-        objective = Objective(id=objective_id, source="tracker", period_start=start, period_end=end)
+        objective = Objective(id=objective_id, origin="tracker", period_start=start, period_end=end)
         ctx.session.add(objective)
         ctx._objectives[objective_id] = objective
     objective.title, objective.anchor_key, objective.anchor_url = item.title, item.key, item.url
@@ -346,7 +346,7 @@ def _set_objective_of_children(ctx: Context, objective_key: str, objective_id: s
     # the key-result sub-issues (epics) of an objective belong to it; found through their anchors
     child_keys = select(WorkItem.key).where(WorkItem.parent_key == objective_key)
     for kr in ctx.session.scalars(select(KeyResult).where(KeyResult.anchor_key.in_(child_keys),
-                                                          KeyResult.source == "tracker")):
+                                                          KeyResult.origin == "tracker")):
         if kr.objective_id != objective_id:
             set_columns(ctx, kr, objective_id=objective_id)
 
@@ -409,7 +409,8 @@ def _prefetch(ctx: Context, items: list[WorkItem]) -> None:
 
 def _prefetch_anchored(ctx: Context, items: list[WorkItem]) -> None:
     """The key results and objectives the items may anchor, in two queries."""
-    ids = sorted({kr_id_for_anchor(i.key) for i in items} | {ctx.index.file_kr_for_anchor(i.key) or "" for i in items})
+    ids = sorted({WorkItemKey.parse(i.key).kr_id for i in items}
+                 | {ctx.index.file_kr_for_anchor(i.key) or "" for i in items})
     missing = [i for i in ids if i and i not in ctx._krs]
     if missing:
         ctx._krs.update(dict.fromkeys(missing))
@@ -424,21 +425,11 @@ def _prefetch_anchored(ctx: Context, items: list[WorkItem]) -> None:
 
 def candidates(ctx: Context, kr: KeyResult) -> list[WorkItem]:
     """Stored work items that may count toward this key result (on discovery, reload, recount)."""
-    session, conditions = ctx.session, []
-    anchors = [kr.anchor_key] if kr.anchor_key else []
-    spec = ctx.index.spec(kr.id) if kr.source == "file" else None
-    for source in spec.sources if spec else ():
-        if source.kind == "github_issue":
-            anchors.append(f"github:{source.repo}#{source.number}")
-        elif source.kind == "jira_epic":
-            conditions.append(WorkItem.parent_key.like(f"jira:%/{source.issue_key}"))
-        elif source.kind == "github_milestone":
-            conditions.append(WorkItem.milestone == f"{source.repo}/{source.number}")
-        elif source.kind == "github_label":
-            conditions.append(WorkItem.container == source.repo)
-        elif source.kind == "jira_label":
-            conditions.append(WorkItem.container.like(f"%/{source.project}"))
-    conditions += [WorkItem.parent_key == a for a in anchors]
+    session = ctx.session
+    spec = ctx.index.spec(kr.id) if kr.origin == "file" else None
+    conditions = [source.counted() for source in spec.sources] if spec else []
+    if kr.anchor_key:  # stored as the tracker spells it, as the children's parent_key is
+        conditions.append(WorkItem.parent_key == kr.anchor_key)
     labels = WorkItem.labels.cast(Text)  # JSON text: '["okr:signups", ...]'
     conditions += [labels.ilike(f'%"{okr_label_for(t, kr.id)}"%') for t in ("github", "jira")]
     members = select(Membership.work_item_key).where(Membership.kr_id == kr.id)

@@ -118,7 +118,8 @@ class Objective(Base):
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
     title: Mapped[str] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(16))  # "file" | "tracker"
+    # where it is declared: "file" (okrs.yml) | "tracker" (a label or type); the column keeps its first name
+    origin: Mapped[str] = mapped_column("source", String(16))
     anchor_key: Mapped[str | None] = mapped_column(String(300), index=True)
     anchor_url: Mapped[str | None] = mapped_column(Text)
     period_start: Mapped[date] = mapped_column(Date)
@@ -135,7 +136,8 @@ class KeyResult(Base):
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
     title: Mapped[str] = mapped_column(Text)
     objective_id: Mapped[str | None] = mapped_column(String(200), index=True)
-    source: Mapped[str] = mapped_column(String(16))  # "file" | "tracker"
+    # where it is declared: "file" (okrs.yml) | "tracker" (a label or type); the column keeps its first name
+    origin: Mapped[str] = mapped_column("source", String(16))
     anchor_key: Mapped[str | None] = mapped_column(String(300), index=True)
     anchor_url: Mapped[str | None] = mapped_column(Text)
     anchor_state: Mapped[str | None] = mapped_column(String(16))

@@ -17,16 +17,14 @@ from typing import TypeVar
 
 import yaml
 
-from .okrs_schedule import Reminders, SummaryTarget, read_bool, read_reminders, read_summaries
+from .okrs_schedule import Reminders, SummaryTargetSpec, read_bool, read_reminders, read_summaries
 from .okrs_sources import (
     MEASURES,
     NULL_TAG,
     Fields,
     Problem,
-    Source,
     as_written,
     is_empty,
-    is_team_owner,
     line_of,
     parse_source,
     read_date,
@@ -35,9 +33,10 @@ from .okrs_sources import (
     read_owner,
     read_positive,
     shown,
-    source_identity,
     text_of,
 )
+from .progress import is_team
+from .sources import Source
 
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 _TOP_KEYS = ("period", "objectives", "summaries", "reminders")
@@ -62,7 +61,7 @@ class KeyResultSpec:
     id: str
     title: str
     objective_id: str
-    owner: str | None  # a person, or a team ("@org/team", "group:<name>"): see is_team_owner
+    owner: str | None  # a person, or a team ("@org/team", "group:<name>"): see progress.is_team
     weight: float | None
     measure: str  # one of MEASURES
     target: float | None
@@ -85,7 +84,7 @@ class MappingFile:
     period_start: datetime.date
     period_end: datetime.date  # inclusive
     objectives: tuple[ObjectiveSpec, ...]
-    summaries: tuple[SummaryTarget, ...] = ()
+    summaries: tuple[SummaryTargetSpec, ...] = ()
     reminders: Reminders = Reminders()
 
     def key_results(self) -> tuple[KeyResultSpec, ...]:
@@ -157,7 +156,7 @@ def _owner_fact(kr: KeyResultSpec) -> str:
         if any(source.anchor for source in kr.sources):
             return "owner: none (assign the anchor issue or set owner:)"
         return "owner: none (set owner:)"
-    if is_team_owner(kr.owner):
+    if is_team(kr.owner):
         return f"owner: team {kr.owner} (name one person)"
     return f"owner {kr.owner}"
 
@@ -197,7 +196,7 @@ class _Parse:
 
     def use_source(self, source: Source, kr_name: str) -> None:
         # An issue or epic anchors one key result only; a milestone or label may feed several, once each.
-        identity = source_identity(source)
+        identity = source.identity()
         scoped = identity if source.anchor else (kr_name, identity)
         if scoped in self.sources:
             first = self.sources[scoped]

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import yaml
 
+from .keys import GITHUB, JIRA, WorkItemKey
 from .okrs_sources import (
     EXPECTED,
     Fields,
@@ -30,7 +31,7 @@ from .okrs_sources import (
 )
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_ISSUE_KEYS = {"github_issue": "github", "jira_issue": "jira"}  # summary target key → tracker
+_ISSUE_KEYS = {"github_issue": GITHUB, "jira_issue": JIRA}  # summary target key → tracker
 _TARGET_KEYS = ("github_issue", "jira_issue", "objectives", "weekday", "hour", "timezone")
 _REMINDER_KEYS = ("enabled", "after_days", "skip_people")
 _EXPECTED_ISSUE = {"github_issue": EXPECTED["github_issue"], "jira_issue": EXPECTED["jira_epic"]}
@@ -40,11 +41,10 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class SummaryTarget:
+class SummaryTargetSpec:
     """An issue the weekly summary is posted on, for some or all objectives, at a local weekday and hour."""
 
-    tracker: str  # "github" | "jira"
-    anchor: str  # work-item key: "github:acme/web#1", or "jira:*/OPS-100" (the file does not know the site)
+    anchor: WorkItemKey  # a Jira anchor is of ANY_SITE: the file does not know the site
     objectives: tuple[str, ...] | None  # objective ids, in file order; None = all
     weekday: str  # one of WEEKDAYS
     hour: int  # 0-23, local to `timezone`
@@ -52,20 +52,17 @@ class SummaryTarget:
     line: int
 
     @property
-    def id(self) -> str:
-        """Stable across edits of the rest of the target, and of the case of a GitHub repository name."""
-        if self.tracker == "github":
-            return self.anchor.lower()
-        return f"jira:{self._issue}"
+    def tracker(self) -> str:
+        return self.anchor.tracker
 
     @property
-    def _issue(self) -> str:
-        """The issue as written in the file: "acme/web#1" or "OPS-100"."""
-        return self.anchor.split("/", 1)[1] if self.tracker == "jira" else self.anchor.split(":", 1)[1]
+    def id(self) -> str:
+        """Stable across edits of the rest of the target, and of the case of a GitHub repository name."""
+        return self.anchor.folded if self.tracker == GITHUB else f"jira:{self.anchor.issue_key}"
 
     @property
     def _place(self) -> str:
-        return f"GitHub issue {self._issue}" if self.tracker == "github" else f"Jira issue {self._issue}"
+        return f"{'GitHub' if self.tracker == GITHUB else 'Jira'} issue {self.anchor.short}"
 
     def describe(self) -> str:
         covered = ", ".join(self.objectives) if self.objectives is not None else "all"
@@ -98,13 +95,13 @@ def read_bool(node: yaml.Node, field: str, name: str) -> tuple[bool | None, list
 # --- summaries -----------------------------------------------------------------------------------
 
 def read_summaries(node: yaml.Node, configured_trackers: frozenset[str],
-                   objective_ids: Collection[str]) -> tuple[tuple[SummaryTarget, ...], list[Problem]]:
+                   objective_ids: Collection[str]) -> tuple[tuple[SummaryTargetSpec, ...], list[Problem]]:
     """The `summaries:` list; `objective_ids` are the objectives of the file, which a target may cover."""
     if is_empty(node):
         return (), []
     if not isinstance(node, yaml.SequenceNode):
         return (), [(line_of(node), f"summaries must be a list (got {shown(node)})")]
-    targets: list[SummaryTarget] = []
+    targets: list[SummaryTargetSpec] = []
     problems: list[Problem] = []
     first_lines: dict[str, int] = {}
     for ordinal, item in enumerate(node.value, 1):
@@ -121,7 +118,7 @@ def read_summaries(node: yaml.Node, configured_trackers: frozenset[str],
 
 
 def _target(node: yaml.Node, ordinal: int, configured_trackers: frozenset[str], objective_ids: Collection[str],
-            problems: list[Problem]) -> SummaryTarget | None:
+            problems: list[Problem]) -> SummaryTargetSpec | None:
     name = f"summary target #{ordinal}"
     if not isinstance(node, yaml.MappingNode):
         problems.append((line_of(node), f"{name} must be a mapping with github_issue: or jira_issue: "
@@ -135,9 +132,8 @@ def _target(node: yaml.Node, ordinal: int, configured_trackers: frozenset[str], 
     timezone = _timezone(fields, problems)
     if issue is None or None in (objectives, weekday, hour, timezone):
         return None
-    tracker, anchor = issue
-    return SummaryTarget(tracker=tracker, anchor=anchor, objectives=objectives or None, weekday=weekday,
-                         hour=hour, timezone=timezone, line=line_of(node))
+    return SummaryTargetSpec(anchor=issue, objectives=objectives or None, weekday=weekday, hour=hour,
+                             timezone=timezone, line=line_of(node))
 
 
 def _take(result: tuple[T, list[Problem]], problems: list[Problem]) -> T:
@@ -147,8 +143,8 @@ def _take(result: tuple[T, list[Problem]], problems: list[Problem]) -> T:
 
 
 def _issue(fields: Fields, node: yaml.Node, name: str, configured_trackers: frozenset[str],
-           problems: list[Problem]) -> tuple[str, str] | None:
-    """(tracker, anchor) of the one issue the target names."""
+           problems: list[Problem]) -> WorkItemKey | None:
+    """The one issue the target names."""
     given = [key for key in _ISSUE_KEYS if key in fields]
     if len(given) != 1:
         reason = "names no issue" if not given else "names two issues"
@@ -159,9 +155,9 @@ def _issue(fields: Fields, node: yaml.Node, name: str, configured_trackers: froz
     tracker = _ISSUE_KEYS[kind]
     problems.extend(not_configured(tracker, f"{kind} summary target", configured_trackers, line_of(key)))
     if kind == "github_issue" and (issue := github_issue_of(value)):
-        return tracker, f"github:{issue[0]}#{issue[1]}"
+        return WorkItemKey.github(*issue)
     if kind == "jira_issue" and (issue_key := jira_key_of(value)):
-        return tracker, f"jira:*/{issue_key}"
+        return WorkItemKey.jira(None, issue_key)
     problems.append((line_of(key), f"malformed {kind} {as_written(value)} (expected {_EXPECTED_ISSUE[kind]})"))
     return None
 

@@ -1,4 +1,5 @@
-"""The leaves of okrs.yml: each source of a key result, and each single value (owner, numbers, dates).
+"""The leaves of okrs.yml: each source of a key result (read into mappings.sources' kinds), and each
+single value (owner, numbers, dates).
 
 `okrs_file` walks the structure (keys, nesting, ids); this module reads one node at a time (`okrs_schedule`
 reads the summary and reminder settings). okrs.yml is walked node by node (`yaml.compose`), not loaded, so
@@ -11,10 +12,11 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from dataclasses import dataclass
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
+
+from .sources import KINDS, Source
 
 Problem = tuple[int, str]  # (1-based line, reason)
 Fields = dict[str, tuple[yaml.Node, yaml.Node]]  # key name → (key node, value node)
@@ -26,11 +28,7 @@ _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 MEASURES = ("count", "points")
 _TEAM_RE = re.compile(r"@[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9][A-Za-z0-9_.-]*")
 
-TRACKER_OF = {
-    "github_issue": "github", "github_milestone": "github", "github_label": "github",
-    "jira_epic": "jira", "jira_label": "jira",
-}
-SOURCE_KINDS = tuple(TRACKER_OF)
+SOURCE_KINDS = tuple(KINDS)
 # A tracker is configured when its webhook secret is set (integration.config); the message says which.
 _TRACKER_SETUP = {"github": ("GitHub", "OKRBOT_GITHUB_WEBHOOK_SECRET"), "jira": ("Jira", "OKRBOT_JIRA_WEBHOOK_SECRET")}
 
@@ -50,49 +48,6 @@ EXPECTED = {  # what a malformed issue, milestone, epic or label should look lik
     "jira_label": "{project: PROJECT, label: name}",
 }
 _MAX_SHOWN = 60  # a pasted blob in an error message hides the reason
-
-
-@dataclass(frozen=True)
-class Source:
-    """One place a key result's work comes from: an anchor issue / epic, or a milestone or label query."""
-
-    kind: str  # one of SOURCE_KINDS
-    tracker: str  # "github" | "jira"
-    repo: str | None = None  # "owner/repo" (github kinds)
-    number: int | None = None  # issue number (github_issue) or milestone number (github_milestone)
-    label: str | None = None  # github_label / jira_label
-    project: str | None = None  # jira_label project key
-    issue_key: str | None = None  # jira_epic, e.g. "PROJ-12"
-    line: int = 0
-
-    def describe(self) -> str:
-        match self.kind:
-            case "github_issue":
-                return f"GitHub issue {self.repo}#{self.number} and its sub-issues"
-            case "github_milestone":
-                return f"GitHub milestone {self.repo}/{self.number}"
-            case "github_label":
-                return f"GitHub issues labelled '{self.label}' in {self.repo}"
-            case "jira_epic":
-                return f"Jira epic {self.issue_key} and its children"
-            case _:
-                return f"Jira issues labelled '{self.label}' in project {self.project}"
-
-    @property
-    def anchor(self) -> str | None:
-        """The work-item key of the item standing for the key result; queries have none."""
-        if self.kind == "github_issue":
-            return f"github:{self.repo}#{self.number}"
-        if self.kind == "jira_epic":
-            return f"jira:*/{self.issue_key}"  # the file does not know the Jira site host
-        return None
-
-
-def source_identity(source: Source) -> tuple:
-    """What makes two sources the same work: repository and label names ignore case, as trackers do."""
-    repo = source.repo.casefold() if source.repo else None
-    label = source.label.casefold() if source.label else None
-    return (source.kind, repo, source.number, label, source.project, source.issue_key)
 
 
 # --- YAML-node helpers ---------------------------------------------------------------------------
@@ -170,11 +125,6 @@ def read_fields(node: yaml.MappingNode, allowed: tuple[str, ...], where: str) ->
 
 # --- single values -------------------------------------------------------------------------------
 
-def is_team_owner(owner: str) -> bool:
-    """A GitHub team ("@org/team") or a Jira group ("group:<name>"): not one person who answers for it."""
-    return owner.startswith("@") or owner.startswith("group:")
-
-
 def read_owner(node: yaml.Node, name: str) -> tuple[str | None, list[Problem]]:
     text = text_of(node)
     if text is None:
@@ -224,14 +174,14 @@ def parse_source(item: yaml.Node, configured_trackers: frozenset[str]) -> tuple[
                              f" (got {as_written(item)})")]
     key, value = item.value[0]
     kind = text_of(key)
-    if kind not in TRACKER_OF:
+    if kind not in KINDS:
         return None, [(line, f"unknown source kind {as_written(key)} (allowed: {', '.join(SOURCE_KINDS)})")]
-    problems = not_configured(TRACKER_OF[kind], f"{kind} source", configured_trackers, line)
+    problems = not_configured(KINDS[kind].tracker, f"{kind} source", configured_trackers, line)
     fields = _FIELDS[kind](value)
     if fields is None:
         problems.append((line, f"malformed {kind} {as_written(value)} (expected {EXPECTED[kind]})"))
         return None, problems
-    return Source(kind=kind, tracker=TRACKER_OF[kind], line=line, **fields), problems
+    return KINDS[kind](line=line, **fields), problems
 
 
 def not_configured(tracker: str, what: str, configured_trackers: frozenset[str], line: int) -> list[Problem]:

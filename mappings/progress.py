@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from webhooks.events import Person
+
 OK, NONE, SHARED, TEAM = "ok", "none", "shared", "team"
 ON_TRACK, AT_RISK, OFF_TRACK, NOT_STARTED, UNKNOWN = "on_track", "at_risk", "off_track", "not_started", "unknown"
 NO_WORK = "no work linked"
@@ -42,21 +44,16 @@ class Progress:
 
 
 @dataclass(frozen=True)
-class Owner:
-    login: str
-    name: str | None = None
-
-
-@dataclass(frozen=True)
 class Ownership:
     status: str  # OK | NONE | SHARED | TEAM
-    owner: Owner | None  # the accountable person; for SHARED the provisional one (first assignee)
-    others: tuple[Owner, ...] = ()  # SHARED: the other assignees
+    owner: Person | None  # the accountable person; for SHARED the provisional one (first assignee)
+    others: tuple[Person, ...] = ()  # SHARED: the other assignees
     team: str | None = None  # TEAM: "@org/team" or "group:<name>"
 
 
-def is_team(override: str) -> bool:
-    return (override.startswith("@") and "/" in override) or override.startswith("group:")
+def is_team(owner: str) -> bool:
+    """A GitHub team ("@org/team") or a Jira group ("group:<name>"): not one person who answers for it."""
+    return (owner.startswith("@") and "/" in owner) or owner.startswith("group:")
 
 
 def compute_ownership(assignees: Iterable[dict], override: str | None) -> Ownership:
@@ -64,8 +61,8 @@ def compute_ownership(assignees: Iterable[dict], override: str | None) -> Owners
     if override:
         if is_team(override):
             return Ownership(TEAM, None, team=override)
-        return Ownership(OK, Owner(override.lstrip("@")))
-    people = [Owner(a["login"], a.get("name")) for a in assignees]
+        return Ownership(OK, Person(override.lstrip("@")))
+    people = [Person(a["login"], a.get("name")) for a in assignees]
     if not people:
         return Ownership(NONE, None)
     if len(people) == 1:

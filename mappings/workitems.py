@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from webhooks.events import Event, WorkItemSnapshot
 
+from .keys import GITHUB, WorkItemKey, key_is
 from .models import WorkItem
 
 _FIELDS = ("tracker", "ref", "container", "title", "url", "state", "state_reason", "assignees", "labels",
@@ -150,3 +151,10 @@ def store_events(session: Session, newest: dict[str, Newest]) -> list[WorkItem]:
 
 def find_by_ref(session: Session, tracker: str, ref: str) -> WorkItem | None:
     return session.scalars(select(WorkItem).where(WorkItem.tracker == tracker, WorkItem.ref == ref)).first()
+
+
+def find_work_item(session: Session, key: WorkItemKey) -> WorkItem | None:
+    """The stored item of a key as a person wrote it: any case of a GitHub owner/repo, any Jira site."""
+    # Written as the tracker spells it, mostly: then one primary-key read finds it
+    exact = session.get(WorkItem, str(key)) if key.site is not None or key.tracker == GITHUB else None
+    return exact or session.scalars(select(WorkItem).where(key_is(WorkItem.key, key))).first()

@@ -10,15 +10,12 @@ import threading
 
 from sqlalchemy.orm import Session
 
+from mappings.keys import GITHUB, WorkItemKey
 from mappings.models import GithubInstallation
 
 from ..config import Settings
 from .base import Anchor, CommentClient
 from .jira_client import site_host
-
-
-def _repo_of(anchor_key: str) -> str:
-    return anchor_key.partition(":")[2].partition("#")[0].lower()
 
 
 def installation_of(session: Session, repo: str) -> int | None:
@@ -106,9 +103,10 @@ class Clients(_PerCredential):
         super().__init__(settings, _github_client, _jira_client, timeout)
 
     def installation_for(self, session: Session, anchor_key: str) -> int | None:
-        if not anchor_key.startswith("github:") or not self.settings.github_app_id:
+        key = WorkItemKey.parse(anchor_key)
+        if key.tracker != GITHUB or not self.settings.github_app_id:
             return None
-        return installation_of(session, _repo_of(anchor_key))
+        return installation_of(session, key.repo)
 
     def missing_reason(self, tracker: str) -> str:
         if tracker == "github":
@@ -121,9 +119,10 @@ class Clients(_PerCredential):
                 "or OKRBOT_JIRA_PAT")
 
     def for_anchor(self, anchor: Anchor) -> CommentClient | None:
-        if anchor.key.startswith("github:"):
+        key = WorkItemKey.parse(anchor.key)
+        if key.tracker == GITHUB:
             return self.github(anchor.installation_id)
-        return self.jira(anchor.key.partition(":")[2].split("/", 1)[0])
+        return self.jira(key.site)
 
 
 class Readers(_PerCredential):

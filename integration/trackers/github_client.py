@@ -9,7 +9,6 @@ auth, add one POST for the installation token on first use and about once an hou
 from __future__ import annotations
 
 import math
-import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -19,10 +18,11 @@ import requests
 from github import Auth, Github, GithubException
 from github.Issue import Issue
 
+from mappings.keys import WorkItemKey
+
 from .base import Anchor, CommentMissing, Gone, RateLimited, RemoteComment, TrackerError, Transient
 
 DEFAULT_API_URL = "https://api.github.com"
-_ANCHOR = re.compile(r"github:(?P<repo>[^/#\s]+/[^/#\s]+)#(?P<number>[1-9][0-9]*)")
 _DEFAULT_WAIT = 60.0  # GitHub: without a header saying how long, "wait for at least one minute"
 _ERRORS = (GithubException, requests.RequestException)  # PyGithub lets requests' own errors through
 
@@ -97,7 +97,8 @@ class GithubClient:
 
     def _issue(self, anchor: Anchor) -> Issue:
         """The anchor's issue, lazy (no request); fetches the installation token first if it is due."""
-        repo, number = parse_anchor(anchor.key)
+        key = WorkItemKey.parse(anchor.key)
+        repo, number = key.repo, key.number
         if self._installation is not None and anchor.installation_id not in (None, self._installation.installation_id):
             raise ValueError(f"{anchor.key} is covered by installation {anchor.installation_id}, not this client's")
         self._authenticate()
@@ -112,14 +113,6 @@ class GithubClient:
         if self._installation is not None:
             with _translated(creating=False):
                 _ = self._installation.token  # the property fetches a token when PyGithub deems it due
-
-
-def parse_anchor(key: str) -> tuple[str, int]:
-    """`github:<owner>/<repo>#<n>` → ("<owner>/<repo>", n)."""
-    match = _ANCHOR.fullmatch(key)
-    if match is None:
-        raise ValueError(f"not a GitHub issue anchor: {key!r}")
-    return match["repo"], int(match["number"])
 
 
 def _github(auth: Auth.Auth, api_url: str, timeout: float) -> Github:

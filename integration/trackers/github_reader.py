@@ -35,8 +35,10 @@ import requests
 from github import Auth, Github, GithubException
 from github.Requester import Requester
 
+from mappings.keys import WorkItemKey
+
 from .base import Transient
-from .github_client import DEFAULT_API_URL, _github, _translated, parse_anchor
+from .github_client import DEFAULT_API_URL, _github, _translated
 
 PER_PAGE = 100
 
@@ -257,11 +259,8 @@ def _json(body: str) -> Any:
 
 
 def _repo_path(repo: str, number: int = 1) -> str:
-    """/repos/{owner}/{repo}, refusing what parse_anchor would (`owner/repo`, a positive issue number)."""
-    if isinstance(number, bool) or not isinstance(number, int):
-        raise ValueError(f"not an issue number: {number!r}")
-    owner_repo, _ = parse_anchor(f"github:{repo}#{number}")
-    return "/repos/" + quote(owner_repo, safe="/")
+    """/repos/{owner}/{repo}, refusing what is not a GitHub issue key (`owner/repo`, a positive issue number)."""
+    return "/repos/" + quote(WorkItemKey.github(repo, number).repo, safe="/")
 
 
 def _not_modified(headers: dict[str, Any], etag: str | None) -> Page:

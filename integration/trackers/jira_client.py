@@ -9,7 +9,6 @@ Constructing a client sends nothing.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from urllib.parse import urlsplit
@@ -18,10 +17,11 @@ import requests
 from jira import JIRA, JIRAError
 from jira.utils import json_loads
 
+from mappings.keys import WorkItemKey
+
 from .base import Anchor, CommentMissing, Gone, RateLimited, RemoteComment, TrackerError, Transient
 
 PAGE = 100
-_ISSUE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*")
 _DEFAULT_WAIT = 60.0  # seconds, when a 429 comes without Retry-After
 # ValueError: a 2xx whose body is not JSON (a proxy's or login page); the library lets it through.
 _ERRORS = (JIRAError, requests.RequestException, ValueError)
@@ -111,11 +111,13 @@ class JiraClient:
 
     def _issue_key(self, anchor: Anchor) -> str:
         """`jira:<host>/<KEY>` → KEY, for this client's site only."""
-        prefix, _, rest = anchor.key.partition(":")
-        host, _, key = rest.rpartition("/")
-        if prefix != "jira" or host != self._host or not _ISSUE_KEY.fullmatch(key):
+        try:
+            key = WorkItemKey.parse(anchor.key)
+        except ValueError:
+            key = None
+        if key is None or key.site != self._host:
             raise ValueError(f"not an issue anchor of {self._host}: {anchor.key!r}")
-        return key
+        return key.issue_key
 
 
 def site_host(url: str) -> str:

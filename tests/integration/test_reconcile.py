@@ -254,3 +254,31 @@ def test_jira_members_that_moved_or_were_deleted_leave(make_runtime, settings):
 def members(client, kr_id="jira-proj-1") -> list[str]:
     items = client.get(f"/api/v1/key-results/{kr_id}").get_json()["work_items"]
     return [w["key"].rsplit("/", 1)[1] for w in items]
+
+
+def test_a_file_anchor_in_another_case_is_read_once_as_github_spells_it(make_runtime, settings, tmp_path):
+    okrs = tmp_path / "okrs.yml"
+    okrs.write_text("objectives:\n  - id: o\n    title: O\n    key_results:\n      - id: ship\n"
+                    "        title: Ship\n        sources:\n          - github_issue: codertocat/hello-world#10\n")
+    rt = make_runtime(settings.with_overrides(github_token=TOKEN, mappings=str(okrs)))
+    client = create_app(rt.settings, runtime=rt).test_client()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        github = FakeGithub(rsps)
+        github.sub_issue_lists[("Codertocat/Hello-World", 10)] = children(3, closed=(0,))
+        github.issues[("Codertocat/Hello-World", 10)] = anchor()
+        post(rt, client, github_issues_event("opened", anchor()))
+        before = len(github_calls(github))
+        report = sync_key_result(rt, "ship")
+        paths = [p for m, p, _, _ in github_calls(github)[before:] if m == "GET"]
+        assert paths == ["/repos/Codertocat/Hello-World/issues/10",
+                         "/repos/Codertocat/Hello-World/issues/10/sub_issues?per_page=100"]
+        assert (report.errors, numbers(client, "ship")) == ([], (1, 0, 3))
+
+
+def test_every_kind_of_source_can_be_listed_by_its_tracker():
+    from integration.reconcile import _LISTINGS
+    from mappings.sources import KINDS
+
+    assert set(_LISTINGS) == set(KINDS)
+    assert [kind for kind, listing in _LISTINGS.items() if (listing.page is None) == (KINDS[kind].tracker == "github")
+            ] == []

@@ -172,24 +172,27 @@ objectives:
 """
 
 
-@pytest.fixture
-def file_world(make_runtime, settings, tmp_path, github):
-    path = tmp_path / "okrs.yml"
-    path.write_text(OKRS)
+def make_file_world(make_runtime, settings, path, github, okrs: str, issues=((10, "alice"), (20, "dave"))):
+    from integration.reconcile import sync_key_result
+
+    path.write_text(okrs)
     rt = make_runtime(settings.with_overrides(github_token=TOKEN, mappings=str(path)))
     client = create_app(rt.settings, runtime=rt).test_client()
-    for n, owner in ((10, "alice"), (20, "dave")):
+    for n, owner in issues:
         kid = github_issue(n + 1, updated_at="2026-11-03T10:00:00Z")
         github.sub_issue_lists[("Codertocat/Hello-World", n)] = [kid]
         raw = as_body(github_issues_event("opened", github_issue(n, assignees=(owner,),
                                                                  updated_at="2026-11-02T10:00:00Z")))
-        client.post("/webhooks/github", data=raw, headers=github_headers(raw, "issues"))
+        assert client.post("/webhooks/github", data=raw, headers=github_headers(raw, "issues")).status_code == 202
     drain(rt)
     for kr_id in ("onboarding", "docs"):
-        from integration.reconcile import sync_key_result
-
         sync_key_result(rt, kr_id)
     return rt
+
+
+@pytest.fixture
+def file_world(make_runtime, settings, tmp_path, github):
+    return make_file_world(make_runtime, settings, tmp_path / "okrs.yml", github, OKRS)
 
 
 def test_okrs_file_targets_keep_their_weekday_timezone_and_objectives(file_world, github):
@@ -201,6 +204,17 @@ def test_okrs_file_targets_keep_their_weekday_timezone_and_objectives(file_world
     assert "okrbot:summary=github:codertocat/hello-world#1:2026-W49" in body
     assert "Ship the new onboarding" in body and "@alice" in body
     assert "Docs" not in body and "@dave" not in body  # the target covers the growth objective only
+
+
+def test_a_file_target_in_another_case_is_posted_on_the_issue_as_github_spells_it(make_runtime, settings,
+                                                                                  tmp_path, github):
+    lower = OKRS.replace("Codertocat/Hello-World", "codertocat/hello-world")
+    rt = make_file_world(make_runtime, settings, tmp_path / "okrs.yml", github, lower,
+                         issues=((1, "erin"), (10, "alice"), (20, "dave")))
+    run_due(rt, now=datetime(2026, 11, 30, 23, 30, tzinfo=UTC))
+    [body] = summary_posts(github)  # POSTed to /repos/Codertocat/Hello-World/issues/1/comments
+    assert "okrbot:summary=github:codertocat/hello-world#1:2026-W49" in body
+    assert "Ship the new onboarding" in body and "@alice" in body
 
 
 def test_reminders_follow_the_files_limits(file_world, github):

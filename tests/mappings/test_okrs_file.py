@@ -12,19 +12,20 @@ from pathlib import Path
 
 import pytest
 
+from mappings.keys import WorkItemKey
 from mappings.okrs_file import (
     KeyResultSpec,
     MappingFile,
     MappingFileError,
     ObjectiveSpec,
     Reminders,
-    Source,
-    SummaryTarget,
+    SummaryTargetSpec,
     current_quarter,
     describe_mapping,
     load_mapping,
     parse_mapping,
 )
+from mappings.sources import KINDS, Source
 
 HERE = Path(__file__).resolve().parent
 VALID = HERE / "okrs" / "valid.yml"
@@ -58,11 +59,10 @@ def one_source(source: str) -> str:
 # --- the valid example -----------------------------------------------------------------------------
 
 def gh(kind: str, line: int, **kw) -> Source:
-    return Source(kind=kind, tracker="github", line=line, **kw)
+    return KINDS[kind](line=line, **kw)
 
 
-def jira(kind: str, line: int, **kw) -> Source:
-    return Source(kind=kind, tracker="jira", line=line, **kw)
+jira = gh
 
 
 EXPECTED = MappingFile(
@@ -95,9 +95,9 @@ EXPECTED = MappingFile(
         )),
     ),
     summaries=(
-        SummaryTarget(tracker="github", anchor="github:acme/web#1", objectives=("grow-adoption",), weekday="friday",
+        SummaryTargetSpec(anchor=WorkItemKey.github("acme/web", 1), objectives=("grow-adoption",), weekday="friday",
                       hour=16, timezone="Europe/Berlin", line=46),
-        SummaryTarget(tracker="jira", anchor="jira:*/OPS-100", objectives=None, weekday="monday", hour=9,
+        SummaryTargetSpec(anchor=WorkItemKey.jira(None, "OPS-100"), objectives=None, weekday="monday", hour=9,
                       timezone="UTC", line=51),
     ),
     reminders=Reminders(enabled=True, after_days=5, skip_people=("carol", "acc-123")),
@@ -123,10 +123,10 @@ def test_key_results_in_file_order_and_by_id():
 def test_sources_describe_themselves_and_name_their_anchor():
     sources = load_mapping(VALID, BOTH, TODAY).key_result("signups").sources
     assert [(s.describe(), s.anchor) for s in sources] == [
-        ("GitHub issue acme/web#12 and its sub-issues", "github:acme/web#12"),
+        ("GitHub issue acme/web#12 and its sub-issues", WorkItemKey.github("acme/web", 12)),
         ("GitHub milestone acme/web/3", None),
         ("GitHub issues labelled 'growth' in acme/web", None),
-        ("Jira epic PROJ-12 and its children", "jira:*/PROJ-12"),
+        ("Jira epic PROJ-12 and its children", WorkItemKey.jira(None, "PROJ-12")),
         ("Jira issues labelled 'growth' in project PROJ", None),
     ]
 

@@ -11,7 +11,15 @@ import textwrap
 
 import pytest
 
-from mappings.okrs_file import MappingFile, MappingFileError, Reminders, SummaryTarget, describe_mapping, parse_mapping
+from mappings.keys import WorkItemKey
+from mappings.okrs_file import (
+    MappingFile,
+    MappingFileError,
+    Reminders,
+    SummaryTargetSpec,
+    describe_mapping,
+    parse_mapping,
+)
 
 BOTH = frozenset({"github", "jira"})
 TODAY = datetime.date(2026, 11, 15)
@@ -43,10 +51,10 @@ def errors(extra: str, trackers: frozenset[str] = BOTH) -> list[str]:
     return list(caught.value.errors)
 
 
-def target(line: int = 15, **kw) -> SummaryTarget:
-    fields = {"tracker": "github", "anchor": "github:acme/web#1", "objectives": None, "weekday": "monday",
+def target(line: int = 15, **kw) -> SummaryTargetSpec:
+    fields = {"anchor": "github:acme/web#1", "objectives": None, "weekday": "monday",
               "hour": 9, "timezone": "UTC", "line": line} | kw
-    return SummaryTarget(**fields)
+    return SummaryTargetSpec(**(fields | {"anchor": WorkItemKey.parse(fields["anchor"])}))
 
 
 def one_target(lines: str) -> str:
@@ -92,14 +100,14 @@ def test_jira_target_with_everything():
         hour: 0
         timezone: America/New_York
         """)).summaries
-    assert found == target(tracker="jira", anchor="jira:*/OPS-100", objectives=("keep", "grow"), weekday="sunday",
+    assert found == target(anchor="jira:*/OPS-100", objectives=("keep", "grow"), weekday="sunday",
                            hour=0, timezone="America/New_York")
     assert found.id == "jira:OPS-100"
 
 
 def test_the_id_ignores_the_case_of_a_github_repository():
     [found] = parse(one_target("github_issue: Acme/Web#1")).summaries
-    assert (found.anchor, found.id) == ("github:Acme/Web#1", "github:acme/web#1")
+    assert (str(found.anchor), found.id) == ("github:Acme/Web#1", "github:acme/web#1")
 
 
 @pytest.mark.parametrize(("written", "weekday"), [("monday", "monday"), ("WEDNESDAY", "wednesday"),

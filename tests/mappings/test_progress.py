@@ -9,13 +9,13 @@ import pytest
 from mappings.progress import (
     NO_WORK,
     Counters,
-    Owner,
     compute_health,
     compute_ownership,
     compute_progress,
     objective_percent,
     period_fraction,
 )
+from webhooks.events import Person
 
 Q4 = (date(2026, 10, 1), date(2026, 12, 31))
 
@@ -61,10 +61,10 @@ def test_all_work_dropped_has_no_percentage():
     ("assignees", "override", "status", "owner", "others", "team"),
     [
         ([], None, "none", None, (), None),
-        ([{"login": "alice", "name": "Alice"}], None, "ok", Owner("alice", "Alice"), (), None),
-        ([{"login": "a"}, {"login": "b"}], None, "shared", Owner("a"), (Owner("b"),), None),
-        ([{"login": "a"}, {"login": "b"}], "carol", "ok", Owner("carol"), (), None),
-        ([], "@carol", "ok", Owner("carol"), (), None),
+        ([{"login": "alice", "name": "Alice"}], None, "ok", Person("alice", "Alice"), (), None),
+        ([{"login": "a"}, {"login": "b"}], None, "shared", Person("a"), (Person("b"),), None),
+        ([{"login": "a"}, {"login": "b"}], "carol", "ok", Person("carol"), (), None),
+        ([], "@carol", "ok", Person("carol"), (), None),
         ([{"login": "a"}], "@acme/platform", "team", None, (), "@acme/platform"),
         ([], "group:jira-developers", "team", None, (), "group:jira-developers"),
     ],
