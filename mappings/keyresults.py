@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 
-from sqlalchemy import Text, inspect, or_, select
+from sqlalchemy import Text, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -58,13 +58,15 @@ class Context:
     _krs: dict[str, KeyResult | None] = field(default_factory=dict)
     _members: dict[str, dict[str, Membership]] = field(default_factory=dict)  # item key → kr id → row
     _objectives: dict[str, Objective | None] = field(default_factory=dict)
+    _history: list[dict] = field(default_factory=list)
 
     def period(self) -> tuple[date, date]:
         return self.index.period() or self.default_period
 
     def record(self, kr_id: str, kind: str, **data) -> None:
+        """History, written by `finish` in one statement for the whole unit of work."""
         self.changed.add(kr_id)
-        self.session.add(KeyResultEvent(kr_id=kr_id, at=self.now, kind=kind, cause=self.cause, data=data))
+        self._history.append({"kr_id": kr_id, "at": self.now, "kind": kind, "cause": self.cause, "data": data})
 
 
 def set_columns(ctx: Context, kr: KeyResult, **values) -> None:
@@ -117,9 +119,12 @@ def finish(ctx: Context) -> None:
         was = _progress(*before, [a - d for a, d in zip(after_counters, delta, strict=True)])
         if after != was:
             moved.append((kr_id, after, was))
-    for kr_id, after, was in moved:  # added after the updates: one flush at commit, not one per update
+    for kr_id, after, was in moved:
         ctx.record(kr_id, "progress", done=after[0], total=after[1], percent=after[2],
                    was_done=was[0], was_total=was[1])
+    if ctx._history:
+        ctx.session.execute(insert(KeyResultEvent).returning(KeyResultEvent.id), ctx._history)
+        ctx._history = []
     ctx._sets.clear()
     ctx._deltas.clear()
     ctx._before.clear()

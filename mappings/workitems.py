@@ -14,10 +14,12 @@ Domain functions take the caller's session and never commit.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import case, func, select, tuple_, update
+from sqlalchemy import bindparam, case, func, literal_column, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,6 +31,7 @@ from .models import WorkItem
 _FIELDS = ("tracker", "ref", "container", "title", "url", "state", "state_reason", "assignees", "labels",
            "milestone", "issue_type", "estimate", "updated_at", "last_delivery_id")
 _PARENT = ("parent_key", "parent_ref", "parent_changed_at", "parent_delivery_id")
+_ZERO = literal_column("0")  # not a bound parameter: the upsert is then sent as multi-row batches
 
 
 def ref_of(snapshot: WorkItemSnapshot) -> str:
@@ -107,25 +110,61 @@ def reduce_events(events: list[tuple[Event, int | None]]) -> dict[str, Newest]:
     return newest
 
 
-def _insert(session: Session):
-    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(WorkItem)
+def _statement(dialect_name: str):
+    """Newest wins, per column group: `INSERT … ON CONFLICT (key) DO UPDATE SET col = CASE … WHERE …`."""
+    table = WorkItem.__table__
+    stmt = (postgresql if dialect_name == "postgresql" else sqlite).insert(WorkItem)
+    new = stmt.excluded
+    fields_win = tuple_(table.c.updated_at, func.coalesce(table.c.last_delivery_id, _ZERO)) <= tuple_(
+        new.updated_at, func.coalesce(new.last_delivery_id, _ZERO))
+    parent_win = new.parent_changed_at.is_not(None) & (
+        table.c.parent_changed_at.is_(None)
+        | (tuple_(table.c.parent_changed_at, func.coalesce(table.c.parent_delivery_id, _ZERO))
+           <= tuple_(new.parent_changed_at, func.coalesce(new.parent_delivery_id, _ZERO))))
+    assign = {name: case((fields_win, new[name]), else_=table.c[name]) for name in _FIELDS}
+    assign |= {name: case((parent_win, new[name]), else_=table.c[name]) for name in _PARENT}
+    return stmt.on_conflict_do_update(index_elements=[table.c.key], set_=assign, where=fields_win | parent_win)
+
+
+class _MultiRowUpsert:
+    """The upsert compiled once, its VALUES repeated per row: one statement and one round trip a batch.
+
+    Building `.values([...])` anew for every batch costs more CPU than the database spends on it (each
+    value becomes a bound parameter object, then a cache key). Values still pass through the columns'
+    own bind processors, so what is stored is exactly what the ORM would store. Rows keep their order:
+    PostgreSQL locks them in it.
+    """
+
+    def __init__(self, dialect):
+        table = WorkItem.__table__
+        columns = [c.name for c in table.columns]
+        single = _statement("postgresql").values({name: bindparam(name) for name in columns})
+        sql = str(single.compile(dialect=dialect))
+        head, _, rest = sql.partition(" VALUES (")
+        row, _, tail = rest.partition(") ON CONFLICT")
+        self._names = re.findall(r"%\((\w+)\)s", row)
+        self._head, self._row, self._tail = head + " VALUES ", "(" + re.sub(r"%\(\w+\)s", "%s", row) + ")", \
+            " ON CONFLICT" + tail
+        self._process = {n: table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in columns}
+
+    def execute(self, session: Session, rows: list[dict]) -> None:
+        params = [p(row[n]) if (p := self._process[n]) else row[n] for row in rows for n in self._names]
+        sql = self._head + ", ".join([self._row] * len(rows)) + self._tail
+        session.connection().exec_driver_sql(sql, tuple(params))
+
+
+@cache
+def _multirow(dialect) -> _MultiRowUpsert:
+    return _MultiRowUpsert(dialect)
 
 
 def _upsert(session: Session, rows: list[dict]) -> None:
-    """Newest wins, per column group, in one statement; rows are in key order (the lock order)."""
-    table = WorkItem.__table__
-    stmt = _insert(session).values(rows)
-    new = stmt.excluded
-    fields_win = tuple_(table.c.updated_at, func.coalesce(table.c.last_delivery_id, 0)) <= tuple_(
-        new.updated_at, func.coalesce(new.last_delivery_id, 0))
-    parent_win = new.parent_changed_at.is_not(None) & (
-        table.c.parent_changed_at.is_(None)
-        | (tuple_(table.c.parent_changed_at, func.coalesce(table.c.parent_delivery_id, 0))
-           <= tuple_(new.parent_changed_at, func.coalesce(new.parent_delivery_id, 0))))
-    assign = {name: case((fields_win, new[name]), else_=table.c[name]) for name in _FIELDS}
-    assign |= {name: case((parent_win, new[name]), else_=table.c[name]) for name in _PARENT}
-    session.execute(stmt.on_conflict_do_update(index_elements=[table.c.key], set_=assign,
-                                               where=fields_win | parent_win))
+    """Newest wins, per column group; rows are in key order (the lock order)."""
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":  # a server: one round trip for the batch
+        _multirow(dialect).execute(session, rows)
+    else:  # SQLite runs in-process: a statement per row costs nothing extra, and its one writer orders them
+        session.execute(_statement(dialect.name), rows)
 
 
 def store_events(session: Session, newest: dict[str, Newest]) -> list[WorkItem]:
