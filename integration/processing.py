@@ -222,6 +222,10 @@ def process_deliveries(rt, ids: list[int]) -> dict[int, float]:
         except DatabaseUnavailable:
             raise
         except Exception as exc:
+            if is_conflict(exc):  # still meeting lock conflicts: later, and not counted as an attempt
+                log.warning("batch of %d deliveries still meets lock conflicts; it runs again later", len(chunk))
+                retries |= dict.fromkeys(chunk, rt.settings.retry_base_seconds)
+                continue
             if len(chunk) == 1:
                 retries |= _failed(rt, chunk[0], exc)
                 continue

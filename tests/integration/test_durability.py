@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import OperationalError
 
 from integration.app import create_app
 from integration.processing import process_delivery
@@ -192,3 +193,46 @@ def test_the_redis_queue_carries_deliveries_to_the_worker(make_runtime, settings
     assert rt.huey.pending_count() == 1  # the doorbell's task sits in Redis
     assert drain(rt) == 1
     assert [d.status for d in deliveries(rt)] == [PROCESSED]
+
+
+def _deadlock() -> OperationalError:
+    import psycopg.errors
+
+    return OperationalError("UPDATE key_results ...", {}, psycopg.errors.DeadlockDetected("deadlock detected"))
+
+
+def test_a_lock_conflict_runs_the_batch_again_at_once(rt, client, monkeypatch):
+    import integration.processing
+
+    real, calls = integration.processing._claim_and_apply, []
+
+    def conflict_once(rt_, ids):
+        calls.append(ids)
+        if len(calls) == 1:
+            raise _deadlock()
+        return real(rt_, ids)
+
+    monkeypatch.setattr(integration.processing, "_claim_and_apply", conflict_once)
+    body = as_body(OPENED)
+    client.post("/webhooks/github", data=body, headers=github_headers(body, "issues"))
+    rt.doorbell.flush()
+    [d] = deliveries(rt)
+    assert process_delivery(rt, d.id) is None
+    [d] = deliveries(rt)
+    assert (d.status, d.attempts, d.last_error, len(calls)) == (PROCESSED, 0, None, 2)
+
+
+def test_lock_conflicts_that_persist_retry_later_and_never_fail(make_runtime, settings, monkeypatch):
+    import integration.processing
+
+    rt = make_runtime(settings.with_overrides(max_attempts=2))
+    monkeypatch.setattr(integration.processing, "_claim_and_apply", lambda rt_, ids: (_ for _ in ()).throw(_deadlock()))
+    client = create_app(rt.settings, runtime=rt).test_client()
+    body = as_body(OPENED)
+    client.post("/webhooks/github", data=body, headers=github_headers(body, "issues"))
+    rt.doorbell.flush()
+    [d] = deliveries(rt)
+    for _ in range(4):  # more rounds than max_attempts: a conflict is not the delivery's failure
+        assert process_delivery(rt, d.id) == rt.settings.retry_base_seconds
+    [d] = deliveries(rt)
+    assert (d.status, d.attempts, d.last_error) == (RECEIVED, 0, None)
