@@ -1,4 +1,4 @@
-"""What one worker does per delivery, timed: `process_delivery` called directly, in one thread.
+"""What one worker does per delivery, timed: `process_delivery` called directly, in one thread, one delivery a batch.
 
 A benchmark, not a test: prints figures, on SQLite (a temp file) and on PostgreSQL (a fresh database).
   (1) events applied per second by one worker: close/reopen `issues` events on the sub-issues of a key
@@ -40,7 +40,7 @@ from mappings.keyresults import _points  # noqa: E402
 from mappings.keys import WorkItemKey  # noqa: E402
 from mappings.models import PROCESSED, Delivery, KeyResult, Membership, WorkItem  # noqa: E402
 from mappings.recount import recount  # noqa: E402
-from mappings.workitems import _fields, _qualified_parent_ref  # noqa: E402
+from mappings.workitems import item_fields, parent_fields  # noqa: E402
 from tests.payloads import REPO, github_issue, github_issues_event, github_sub_issue_event  # noqa: E402
 from webhooks import github  # noqa: E402
 from webhooks.inbox import IncomingDelivery  # noqa: E402
@@ -101,9 +101,7 @@ def build_key_result(rt, number: int, n_items: int) -> str:
         body = github_sub_issue_event("sub_issue_added", parent, child(n))
         [linked] = github.parse("sub_issues", body, rt.github_options).events
         snap = linked.item  # what apply_to_work_items / sync_memberships store for it
-        items.append({"key": snap.key, "removed": False, "last_delivery_id": None, **_fields(snap),
-                      "parent_key": snap.parent_key, "parent_ref": _qualified_parent_ref(snap, snap.parent_id),
-                      "parent_changed_at": snap.updated_at})
+        items.append({"key": snap.key, "removed": False, **item_fields(snap, None), **parent_fields(snap, None)})
         points, estimated = _points(snap)
         members.append({"kr_id": kr_id, "work_item_key": snap.key, "via": "parent", "state": snap.state,
                         "points": points, "estimated": estimated, "added_at": now})
@@ -118,7 +116,7 @@ def build_key_result(rt, number: int, n_items: int) -> str:
 
 def check_bulk_rows(rt, kr_id: str, real_key: str, bulk_key: str) -> None:
     """A bulk row must equal one processing stored, but for what names the issue."""
-    own = {"key", "ref", "title", "url", "last_delivery_id", "work_item_key", "added_at"}
+    own = {"key", "ref", "title", "url", "last_delivery_id", "parent_delivery_id", "work_item_key", "added_at"}
     with rt.sessions() as session:
         for model, ident in ((WorkItem, (real_key, bulk_key)), (Membership, ((kr_id, real_key), (kr_id, bulk_key)))):
             real, bulk = (session.get(model, i) for i in ident)
