@@ -38,8 +38,8 @@ from sqlalchemy import event, func, insert, select  # noqa: E402
 from integration.config import Settings  # noqa: E402
 from integration.db import unit_of_work, upgrade  # noqa: E402
 from integration.runtime import build_runtime  # noqa: E402
-from integration.schedule import iso_week  # noqa: E402
-from integration.summaries import SummaryTarget, build_view, previous_percents, render  # noqa: E402
+from integration.summaries.build import SummaryTarget, build_view, previous_percents, render  # noqa: E402
+from integration.summaries.schedule import iso_week  # noqa: E402
 from mappings.keys import WorkItemKey  # noqa: E402
 from mappings.models import (  # noqa: E402
     KeyResult,

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from integration.config import Settings  # noqa: E402
 from integration.db import upgrade  # noqa: E402
-from integration.reconcile import sync_key_result  # noqa: E402
+from integration.reconcile.sync import sync_key_result  # noqa: E402
 from integration.runtime import build_runtime  # noqa: E402
 from tests.fake_trackers import FakeGithub  # noqa: E402
 from tests.payloads import github_issue, github_issues_event  # noqa: E402
@@ -46,7 +46,7 @@ def run(kind: str, database_url: str, tmp: str) -> None:
         github.issues[("Codertocat/Hello-World", 10)] = anchor
         github.sub_issue_lists[("Codertocat/Hello-World", 10)] = kids
         from integration.db import unit_of_work
-        from integration.processing import apply_parsed  # the anchor arrives as a webhook would
+        from integration.jobs.processing import apply_parsed  # the anchor arrives as a webhook would
         from webhooks.github import parse
 
         with unit_of_work(rt.sessions) as session:

@@ -15,8 +15,8 @@ from webhooks.jira import JiraOptions
 from .config import Settings
 from .db import make_engine, make_sessionmaker
 from .domain import Domain
+from .jobs.queue import Doorbell, make_huey
 from .metrics import Metrics
-from .queue import Doorbell, make_huey
 from .trackers.factory import Clients, Readers
 
 
@@ -44,8 +44,8 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    from .processing import count_waiting
-    from .tasks import register_tasks
+    from .jobs.processing import count_waiting
+    from .jobs.tasks import register_tasks
 
     domain = Domain(settings)  # a bad okrs.yml stops the start here
     engine = make_engine(settings.database_url)

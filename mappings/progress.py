@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from webhooks.events import Person
+from core.events import Person
 
 OK, NONE, SHARED, TEAM = "ok", "none", "shared", "team"
 ON_TRACK, AT_RISK, OFF_TRACK, NOT_STARTED, UNKNOWN = "on_track", "at_risk", "off_track", "not_started", "unknown"

@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, case, func, literal_column, select, tuple_, up
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from webhooks.events import Event, WorkItemSnapshot
+from core.events import Event, WorkItemSnapshot
 
 from .keys import GITHUB, WorkItemKey, key_is
 from .models import WorkItem

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from integration.app import create_app
 from integration.config import Settings
 from integration.db import upgrade
 from integration.runtime import build_runtime
+from integration.web.app import create_app
 from webhooks.signatures import sign
 
 ROOT = Path(__file__).resolve().parents[1]

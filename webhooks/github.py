@@ -27,8 +27,7 @@ from functools import partial
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
-from .errors import PayloadError
-from .events import (
+from core.events import (
     DONE,
     DROPPED,
     OPEN,
@@ -40,6 +39,8 @@ from .events import (
     Person,
     WorkItemSnapshot,
 )
+
+from .errors import PayloadError
 
 TRACKER = "github"
 

@@ -30,8 +30,9 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
+from core.events import DONE, DROPPED, OPEN, Comment, Event, Parsed, Person, WorkItemSnapshot
+
 from .errors import PayloadError
-from .events import DONE, DROPPED, OPEN, Comment, Event, Parsed, Person, WorkItemSnapshot
 
 TRACKER = "jira"
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
-from integration.processing import process_deliveries
+from integration.jobs.processing import process_deliveries
 from mappings.models import (
     Delivery,
     GithubInstallation,

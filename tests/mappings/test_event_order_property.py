@@ -11,10 +11,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from integration.app import create_app
 from integration.config import Settings
 from integration.db import unit_of_work, upgrade
 from integration.runtime import build_runtime
+from integration.web.app import create_app
 from mappings.recount import recount
 from tests.conftest import GITHUB_SECRET, as_body, drain, github_headers
 from tests.payloads import github_issue, github_issues_event, github_sub_issue_event

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integration.app import create_app
+from integration.web.app import create_app
 from tests.conftest import drain
 from tests.mappings.test_github_key_results import assert_recount_agrees, numbers
 from tests.payloads import DONE, IN_PROGRESS, TO_DO, jira_issue_event

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from integration.app import create_app
+from integration.web.app import create_app
 from tests.conftest import as_body, drain, github_headers, jira_headers
 from tests.mappings.test_github_key_results import assert_recount_agrees, numbers
 from tests.payloads import DONE, github_issue, github_issues_event, github_sub_issue_event, jira_issue_event

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from core.events import Person
 from mappings.progress import (
     NO_WORK,
     Counters,
@@ -15,7 +16,6 @@ from mappings.progress import (
     objective_percent,
     period_fraction,
 )
-from webhooks.events import Person
 
 Q4 = (date(2026, 10, 1), date(2026, 12, 31))
 

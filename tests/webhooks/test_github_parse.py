@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from core.events import DONE, DROPPED, OPEN, STATES, Event, InstallationEvent, MilestoneEvent, Person
 from webhooks import github
 from webhooks.errors import PayloadError
-from webhooks.events import DONE, DROPPED, OPEN, STATES, Event, InstallationEvent, MilestoneEvent, Person
 from webhooks.github import GithubOptions, is_used, parse
 
 HERE = Path(__file__).resolve().parent

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from core.events import DONE, DROPPED, OPEN, STATES, Event, Person
 from webhooks import jira
 from webhooks.errors import PayloadError
-from webhooks.events import DONE, DROPPED, OPEN, STATES, Event, Person
 from webhooks.jira import JiraOptions, is_used, parse
 
 HERE = Path(__file__).resolve().parent

@@ -201,7 +201,7 @@ def test_oversized_body_answers_413_before_it_is_read(rt, client):
 
 
 def test_rotated_secret_accepts_both_old_and_new(make_runtime, settings):
-    from integration.app import create_app
+    from integration.web.app import create_app
 
     rt = make_runtime(settings.with_overrides(github_webhook_secrets=("new-secret", GITHUB_SECRET)))
     client = create_app(rt.settings, runtime=rt).test_client()
@@ -242,7 +242,7 @@ def test_jira_refuses_form_encoding_and_missing_event(rt, client):
 
 
 def test_tracker_without_secret_refuses_everything_and_says_why(make_runtime, settings, caplog):
-    from integration.app import create_app
+    from integration.web.app import create_app
 
     rt = make_runtime(settings.with_overrides(github_webhook_secrets=()))
     client = create_app(rt.settings, runtime=rt).test_client()
@@ -256,7 +256,7 @@ def test_tracker_without_secret_refuses_everything_and_says_why(make_runtime, se
 
 
 def test_insecure_mode_accepts_unsigned_and_is_announced(make_runtime, settings, caplog):
-    from integration.app import create_app
+    from integration.web.app import create_app
 
     rt = make_runtime(settings.with_overrides(github_webhook_secrets=(), insecure_accept_unsigned=True))
     with caplog.at_level(logging.WARNING, logger="okrbot"):
@@ -297,9 +297,9 @@ def test_secrets_never_reach_logs_or_answers(rt, client, caplog):
 
 
 def test_unreachable_database_answers_503(make_runtime, tmp_path):
-    from integration.app import create_app
     from integration.config import Settings
     from integration.runtime import build_runtime
+    from integration.web.app import create_app
 
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}",
                         queue_url=f"sqlite:///{tmp_path / 'q.db'}", github_webhook_secrets=(GITHUB_SECRET,))

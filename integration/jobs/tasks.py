@@ -1,0 +1,128 @@
+"""Queue tasks and schedules, registered on the app's own Huey instance (no import-time globals)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from huey import Huey, crontab
+
+from ..reconcile import sync as reconcile
+from ..summaries import post as summary_post
+from ..writeback.sender import due_entries, send
+from .processing import DatabaseUnavailable, stuck_deliveries, wait_for_database
+from .processing import process_deliveries as _process_deliveries
+
+log = logging.getLogger("okrbot.tasks")
+SWEEP_CHUNK = 100
+DB_WAIT_SECONDS = 30.0  # a worker thread waits this long for a database that stopped answering
+DB_RETRY_SECONDS = 5.0  # then hands its batch back to the queue, to come again after this
+
+
+def apply_deliveries(rt, ids: list[int]) -> dict[int, float]:
+    """Apply these deliveries; while the database is down, wait for it and go on the moment it answers."""
+    waited = 0.0
+    while True:
+        try:
+            return _process_deliveries(rt, ids)
+        except DatabaseUnavailable as exc:
+            if waited >= DB_WAIT_SECONDS:
+                log.error("database still unreachable after %.0f s; %d deliveries go back to the queue",
+                          waited, len(ids))
+                raise
+            log.warning("database unreachable (%s); waiting for it with %d deliveries", exc, len(ids))
+            started = time.monotonic()
+            wait_for_database(rt, DB_WAIT_SECONDS - waited)
+            waited += time.monotonic() - started
+
+
+@dataclass(frozen=True)
+class Tasks:
+    process_deliveries: object  # huey TaskWrapper
+    sweep: object
+    send_comment: object
+    sweep_outbox: object
+    sync_key_result: object
+    reconcile_all: object
+    deliver_summary: object
+    summaries: object
+
+
+def register_tasks(huey: Huey, rt) -> Tasks:
+    @huey.task(name="okrbot.process_deliveries")
+    def process_deliveries(ids: list[int]) -> None:
+        try:
+            retries = apply_deliveries(rt, ids)
+        except DatabaseUnavailable:
+            # not applied, still `received`: this task's ids are its to finish, not the sweep's
+            process_deliveries.schedule(args=(ids,), delay=DB_RETRY_SECONDS)
+            return
+        for delivery_pk, delay in sorted(retries.items()):
+            process_deliveries.schedule(args=([delivery_pk],), delay=delay)
+
+    @huey.periodic_task(crontab(minute="*"), name="okrbot.sweep")
+    def sweep() -> int:
+        """Re-queue stored deliveries that were never processed (queue down, crash, lost doorbell)."""
+        ids = stuck_deliveries(rt)
+        for start in range(0, len(ids), SWEEP_CHUNK):
+            process_deliveries(ids[start:start + SWEEP_CHUNK])
+        if ids:
+            log.warning("sweep re-queued %d stored deliveries that had not been processed", len(ids))
+        return len(ids)
+
+    @huey.task(name="okrbot.send_comment")
+    def send_comment(entry_id: int) -> None:
+        delay = send(rt, entry_id)
+        if delay is not None:
+            send_comment.schedule(args=(entry_id,), delay=delay)
+
+    @huey.periodic_task(crontab(minute="*"), name="okrbot.sweep_outbox")
+    def sweep_outbox() -> int:
+        """Send due comments whose doorbell was lost, and those a crashed worker left claimed."""
+        ids = due_entries(rt)
+        for entry_id in ids:
+            send_comment(entry_id)
+        return len(ids)
+
+    @huey.task(name="okrbot.sync_key_result")
+    def sync_key_result(kr_id: str, full: bool = False) -> dict:
+        """Backfill on discovery, and reconcile; a rate limit reschedules it (its place is kept by ETags)."""
+        report = reconcile.sync_key_result(rt, kr_id, full=full)
+        if report.retry_after is not None:
+            sync_key_result.schedule(args=(kr_id, full), delay=report.retry_after)
+        return {"calls": report.calls, "items": report.items, "not_modified": report.not_modified}
+
+    @huey.periodic_task(reconcile_schedule(rt.settings.sync_interval_minutes), name="okrbot.reconcile")
+    def reconcile_all() -> int:
+        """Every active key result compared with the tracker; missed deliveries of an App redelivered."""
+        ids = reconcile.active_key_results(rt)
+        for kr_id in ids:
+            sync_key_result(kr_id)
+        reconcile.redeliver_failed(rt)
+        return len(ids)
+
+    @huey.task(name="okrbot.deliver_summary")
+    def deliver_summary(post_id: int) -> None:
+        delay = summary_post.deliver(rt, post_id)
+        if delay is not None:
+            deliver_summary.schedule(args=(post_id,), delay=delay)
+
+    @huey.periodic_task(crontab(minute="*"), name="okrbot.summaries")
+    def summaries() -> int:
+        """Weekly summaries and check-in reminders that are due; retries of those that failed."""
+        claimed = summary_post.run_due(rt)
+        for post_id in summary_post.retry_due(rt):
+            deliver_summary(post_id)
+        return len(claimed)
+
+    return Tasks(process_deliveries=process_deliveries, sweep=sweep, send_comment=send_comment,
+                 sweep_outbox=sweep_outbox, sync_key_result=sync_key_result, reconcile_all=reconcile_all,
+                 deliver_summary=deliver_summary, summaries=summaries)
+
+
+def reconcile_schedule(minutes: int):
+    """Every `minutes` (a divisor of 60 or a multiple of it), at minute 7 past to spread the load."""
+    if minutes >= 60:
+        return crontab(minute="7", hour=f"*/{max(1, minutes // 60)}")
+    return crontab(minute=f"*/{minutes}")

@@ -1,0 +1,239 @@
+"""Weekly summaries: which targets, what they say (from the database), and posting exactly once a week.
+
+The decision to post is a row in `summary_posts`, unique on (target, ISO week): two workers, a
+restarted scheduler or a late clock all try to insert it, one succeeds, and only that one posts.
+A post carries a hidden marker, so a post that timed out but happened is found, not repeated.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Text, func, select
+from sqlalchemy.orm import Session
+
+from mappings.forecast import forecast
+from mappings.keys import GITHUB, WorkItemKey
+from mappings.models import KeyResult, KeyResultEvent, Objective, SummaryPost, WorkItem
+from mappings.okrs_schedule import SummaryTargetSpec
+from mappings.progress import objective_percent
+from mappings.views import Thresholds, health_of, ownership_of, progress_of
+from mappings.workitems import find_work_item
+
+from ..writeback.comment_view import item_ref
+from .render import (
+    BurnupWeek,
+    DoneItem,
+    SummaryKR,
+    SummaryObjective,
+    SummaryView,
+    mention,
+    render_summary_github,
+    render_summary_jira,
+)
+
+SUMMARY_LABEL = "okr-summary"
+BURNUP_WEEKS = 8
+
+
+@dataclass(frozen=True)
+class SummaryTarget:
+    id: str  # "github:acme/web#1" / "jira:OPS-100" (SummaryTargetSpec.id), or the labelled item's key
+    anchor: str | None  # the work item key it is posted on (None: a Jira issue not seen yet)
+    tracker: str
+    objectives: tuple[str, ...] | None  # None = all
+    container: str | None  # a label-found target covers the key results of its repository / project
+    weekday: str = "monday"
+    hour: int = 9
+    timezone: str = "UTC"
+
+
+def targets(rt, session: Session) -> list[SummaryTarget]:
+    """okrs.yml `summaries:`, else every issue labelled okr-summary (covering its repository)."""
+    mapping = rt.domain.index.mapping
+    if mapping is not None and getattr(mapping, "summaries", ()):
+        return [_file_target(session, t) for t in mapping.summaries]
+    labelled = session.scalars(select(WorkItem).where(WorkItem.removed.is_(False),
+                                                      WorkItem.labels.cast(Text).ilike(f'%"{SUMMARY_LABEL}"%')))
+    return [SummaryTarget(id=item.key, anchor=item.key, tracker=item.tracker, objectives=None,
+                          container=item.container) for item in labelled]
+
+
+def _file_target(session: Session, t: SummaryTargetSpec) -> SummaryTarget:
+    """Posted on the stored issue, as the tracker spells it; a GitHub issue not seen yet as the file does."""
+    stored = find_work_item(session, t.anchor)
+    anchor = stored.key if stored is not None else (str(t.anchor) if t.tracker == GITHUB else None)
+    return SummaryTarget(id=t.id, anchor=anchor, tracker=t.tracker, objectives=t.objectives, container=None,
+                         weekday=t.weekday, hour=t.hour, timezone=t.timezone)
+
+
+def covered(session: Session, target: SummaryTarget) -> list[KeyResult]:
+    query = select(KeyResult).where(KeyResult.active.is_(True)).order_by(KeyResult.id)
+    krs = list(session.scalars(query))
+    if target.objectives is not None:
+        krs = [kr for kr in krs if kr.objective_id in target.objectives]
+    if target.container is not None:
+        scope = target.container.lower()
+        krs = [kr for kr in krs if kr.anchor_key and WorkItemKey.parse(kr.anchor_key).container == scope]
+    return krs
+
+
+# --- what it says: the history of every covered key result, read in a fixed number of queries ------
+
+
+@dataclass
+class History:
+    """Per key result: progress events of the window (oldest first), the last one before it, this
+    week's completed items, and when it last moved. Four queries, however many key results."""
+
+    progress: dict[str, list[KeyResultEvent]]
+    before: dict[str, KeyResultEvent]
+    done: dict[str, list[KeyResultEvent]]
+    last_move: dict[str, datetime]
+
+    @classmethod
+    def load(cls, session: Session, kr_ids: list[str], now: datetime, weeks: int = BURNUP_WEEKS) -> History:
+        since = now - timedelta(weeks=weeks)
+        progress, done = defaultdict(list), defaultdict(list)
+        rows = session.scalars(select(KeyResultEvent).where(
+            KeyResultEvent.kr_id.in_(kr_ids), KeyResultEvent.kind.in_(("progress", "state")),
+            KeyResultEvent.at >= since).order_by(KeyResultEvent.id))
+        for e in rows:
+            if e.kind == "progress":
+                progress[e.kr_id].append(e)
+            elif e.data.get("now") == "done" and e.at >= now - timedelta(days=7):
+                done[e.kr_id].append(e)
+        last_before = (select(func.max(KeyResultEvent.id)).where(
+            KeyResultEvent.kr_id.in_(kr_ids), KeyResultEvent.kind == "progress", KeyResultEvent.at < since)
+            .group_by(KeyResultEvent.kr_id))
+        before = {e.kr_id: e for e in session.scalars(select(KeyResultEvent).where(KeyResultEvent.id.in_(last_before)))}
+        moves = session.execute(select(KeyResultEvent.kr_id, func.max(KeyResultEvent.at)).where(
+            KeyResultEvent.kr_id.in_(kr_ids), KeyResultEvent.kind.in_(("progress", "created")))
+            .group_by(KeyResultEvent.kr_id))
+        return cls(dict(progress), before, dict(done), {kr_id: at for kr_id, at in moves})
+
+    def points(self, kr: KeyResult, now: datetime, days: int = 28) -> list[tuple[datetime, float]]:
+        window = now - timedelta(days=days)
+        points = [(e.at, e.data.get("percent")) for e in self.progress.get(kr.id, ()) if e.at >= window]
+        points = [(t, p) for t, p in points if p is not None]
+        current = progress_of(kr).percent
+        return points + [(now, current)] if current is not None else points
+
+    def as_of(self, kr_id: str, moment: datetime) -> KeyResultEvent | None:
+        """The last progress event at or before `moment` (for the burn-up)."""
+        last = self.before.get(kr_id)
+        for e in self.progress.get(kr_id, ()):
+            if e.at > moment:
+                break
+            last = e
+        return last
+
+
+def owner_call(rt, kr: KeyResult, tracker: str) -> str | None:
+    ownership = ownership_of(kr)
+    if ownership.owner is None:
+        return None
+    flavour = "server" if rt.settings.jira_pat else "cloud"
+    return mention(tracker, ownership.owner.login, flavour if tracker == "jira" else None)
+
+
+def summary_kr(rt, kr: KeyResult, tracker: str, now: datetime, previous: dict, history: History) -> SummaryKR:
+    progress, ownership = progress_of(kr), ownership_of(kr)
+    was = previous.get(kr.id)
+    delta = None if was is None or progress.percent is None else progress.percent - was
+    idle = (now - (history.last_move.get(kr.id) or kr.created_at)).days
+    t = Thresholds(rt.settings.health_at_risk, rt.settings.health_off_track)
+    return SummaryKR(
+        id=kr.id, title=kr.title, url=kr.anchor_url, owner=owner_call(rt, kr, tracker), ownership=ownership.status,
+        team=ownership.team.lstrip("@") if ownership.team else None,
+        others=tuple(o.name or o.login for o in ownership.others), percent=progress.percent, delta_points=delta,
+        done_this_week=len(history.done.get(kr.id, ())), health=health_of(kr, now, t),
+        forecast=forecast(history.points(kr, now), now, kr.period_end),
+        stale_days=idle if idle >= rt.settings.stale_days else None)
+
+
+def burnup(krs: list[KeyResult], now: datetime, history: History, weeks: int = BURNUP_WEEKS) -> tuple[BurnupWeek, ...]:
+    """Done and scope summed over the key results at the end of each of the last weeks."""
+    out = []
+    for back in range(weeks - 1, -1, -1):
+        end = now - timedelta(weeks=back)
+        done = scope = 0.0
+        for kr in krs:
+            if back == 0:
+                p = progress_of(kr)
+                done, scope = done + p.done, scope + p.total
+            elif (last := history.as_of(kr.id, end)) is not None:
+                done, scope = done + (last.data.get("done") or 0), scope + (last.data.get("total") or 0)
+        out.append(BurnupWeek(f"W{end.isocalendar().week:02d}", done, scope))
+    return tuple(out)
+
+
+def done_by_contributor(krs: list[KeyResult], history: History) -> tuple:
+    grouped: dict[str, list[DoneItem]] = defaultdict(list)
+    for kr in krs:
+        for e in history.done.get(kr.id, ()):
+            grouped[e.data.get("actor") or "someone"].append(
+                DoneItem(item_ref(e.data["item"], kr.anchor_key), e.data.get("title") or "", e.data.get("url")))
+    return tuple((who, tuple(items)) for who, items in sorted(grouped.items()))
+
+
+def build_view(rt, session: Session, target: SummaryTarget, now: datetime, previous: dict) -> SummaryView:
+    krs = covered(session, target)
+    tracker = target.tracker
+    history = History.load(session, [kr.id for kr in krs], now)
+    items = {kr.id: summary_kr(rt, kr, tracker, now, previous, history) for kr in krs}
+    groups, loose = defaultdict(list), []
+    for kr in krs:
+        (groups[kr.objective_id] if kr.objective_id else loose).append(kr)
+    titles = dict(session.execute(select(Objective.id, Objective.title).where(Objective.id.in_(list(groups)))).all())
+    objectives = [_objective(objective_id, titles.get(objective_id, objective_id), members, items, now, history)
+                  for objective_id, members in groups.items()]
+    unassigned = (_objective("-", "Key results without an objective", loose, items, now, history),) if loose else ()
+    start, end = _period(rt, krs, now)
+    percents = [(items[kr.id].percent, kr.weight) for kr in krs]
+    return SummaryView(
+        period=(start, end), week=_week(now, target), days_left=max((end - now.date()).days, 0),
+        overall_percent=objective_percent(percents), objectives=tuple(objectives), unassigned=unassigned,
+        needs_owner=tuple(v for v in items.values() if v.ownership in ("none", "shared", "team")),
+        no_movement=tuple(v for v in items.values() if v.stale_days is not None),
+        stale_threshold_days=rt.settings.stale_days, done_by_contributor=done_by_contributor(krs, history),
+        generated_at=now)
+
+
+def _objective(objective_id, title, members, items, now, history: History) -> SummaryObjective:
+    percent = objective_percent((items[kr.id].percent, kr.weight) for kr in members)
+    return SummaryObjective(objective_id, title, percent, tuple(items[kr.id] for kr in members),
+                            burnup(members, now, history))
+
+
+def _period(rt, krs: list[KeyResult], now: datetime) -> tuple[date, date]:
+    period = rt.domain.index.period()
+    if period:
+        return period
+    if krs:
+        return min(kr.period_start for kr in krs), max(kr.period_end for kr in krs)
+    from mappings.okrs_file import current_quarter
+
+    return current_quarter(now.date())
+
+
+def _week(now: datetime, target: SummaryTarget) -> str:
+    from .schedule import iso_week
+
+    return iso_week(now, ZoneInfo(target.timezone))
+
+
+def render(tracker: str, view: SummaryView) -> str:
+    return render_summary_github(view) if tracker == "github" else render_summary_jira(view)
+
+
+def previous_percents(session: Session, target_id: str) -> dict:
+    last = session.scalars(select(SummaryPost).where(SummaryPost.target == target_id, SummaryPost.kind == "summary",
+                                                     SummaryPost.state == "sent")
+                           .order_by(SummaryPost.created_at.desc())).first()
+    return dict(last.data.get("percent", {})) if last else {}
+
+

@@ -1,0 +1,115 @@
+"""Write-back: one living progress comment per key result, through the outbox.
+
+- A change to a key result marks its outbox entry pending, in the transaction of the change itself,
+  with a quiet period (OKRBOT_WRITE_DELAY): a burst of events yields one write.
+- The send renders the comment from the database as it is then; an unchanged comment is not written.
+- At most one write per second per credential (a reservation in the database, so several workers
+  share it); rate limits and failures reschedule through the queue, never a sleep in a worker.
+- A create is never repeated blindly: before creating, okrbot looks for its marker on the anchor,
+  and marks the entry `uncertain` while a create is in flight (a crash, a timeout, a 5xx).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mappings.models import PENDING, SENDING, CredentialBudget, OutboxEntry
+
+from ..trackers.base import Gone, RateLimited, TrackerError
+from .render import render_github, render_jira
+
+KIND = "progress_comment"
+# GitHub: at least one second between content-creating requests. The reservation is taken when a send
+# is claimed, a little before its request leaves; the margin keeps the requests themselves ≥ 1 s apart.
+WRITE_SPACING = timedelta(seconds=1.1)
+MAX_WAIT_FACTOR = 10  # a key result that never goes quiet is still written every 10 quiet periods
+
+
+def note_changes(session: Session, kr_ids: set[str], now: datetime, delay: float) -> list[int]:
+    """Mark the key results' comments pending; return the entries that just became pending.
+
+    Many workers note changes at once: missing entries are inserted (a conflict means another worker
+    just did), then the rest are locked in key-result order before they are read and changed.
+    """
+    if not kr_ids:
+        return []
+    ids = sorted(kr_ids)
+    quiet = now + timedelta(seconds=delay)
+    new_rows = [{"kr_id": kr_id, "kind": KIND, "state": PENDING, "pending_since": now, "due_at": quiet,
+                 "updated_at": now, "attempts": 0, "writes": 0, "uncertain": False} for kr_id in ids]
+    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(OutboxEntry)
+    started = list(session.scalars(insert.values(new_rows).on_conflict_do_nothing().returning(OutboxEntry.id)))
+    created = set(started)
+    query = (select(OutboxEntry).where(OutboxEntry.kr_id.in_(ids), OutboxEntry.kind == KIND)
+             .order_by(OutboxEntry.kr_id).with_for_update().execution_options(populate_existing=True))
+    for entry in session.scalars(query):
+        if entry.id in created:
+            continue
+        if entry.state not in (PENDING, SENDING):
+            entry.state, entry.pending_since, entry.attempts, entry.last_error = PENDING, now, 0, None
+            started.append(entry.id)
+        cap = (entry.pending_since or now) + timedelta(seconds=delay * MAX_WAIT_FACTOR)
+        entry.due_at, entry.updated_at = min(quiet, cap), now
+    session.flush()
+    return sorted(started)
+
+
+def body_for(tracker: str, view) -> str:
+    return render_github(view) if tracker == "github" else render_jira(view)
+
+
+def body_hash(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def reserve_write(session: Session, credential: str, now: datetime) -> datetime | None:
+    """Take this second of the credential's budget; None when taken, else when to come back."""
+    budget = session.get(CredentialBudget, credential, with_for_update=True)
+    if budget is None:
+        try:
+            with session.begin_nested():
+                session.add(CredentialBudget(credential=credential, next_write_at=now + WRITE_SPACING))
+            return None
+        except IntegrityError:  # another worker made the row this instant: it has this second
+            return now + WRITE_SPACING
+    if budget.next_write_at > now:
+        return budget.next_write_at
+    budget.next_write_at = now + WRITE_SPACING
+    return None
+
+
+def hold_credential(session: Session, credential: str, until: datetime) -> None:
+    """After a rate limit: nothing more on this credential until `until`."""
+    budget = session.get(CredentialBudget, credential, with_for_update=True)
+    if budget is None:
+        session.add(CredentialBudget(credential=credential, next_write_at=until))
+    elif budget.next_write_at < until:
+        budget.next_write_at = until
+
+
+MAX_ATTEMPTS = 10
+
+
+def error_text(error: TrackerError) -> str:
+    return f"{type(error).__name__}: {error.message}"[:2000]
+
+
+def after_failure(session: Session, error: TrackerError, credential: str, attempts: int,
+                  now: datetime) -> float | None:
+    """Seconds until the next try of a failed write, or None to give up (the caller records it failed).
+
+    Gone never retries; a rate limit waits as asked and holds the credential for every writer;
+    anything else backs off exponentially, up to MAX_ATTEMPTS.
+    """
+    if isinstance(error, Gone):
+        return None
+    if isinstance(error, RateLimited):
+        hold_credential(session, credential, now + timedelta(seconds=error.retry_after))
+        return error.retry_after
+    return None if attempts >= MAX_ATTEMPTS else min(2.0 ** attempts, 3600.0)
