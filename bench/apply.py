@@ -38,12 +38,13 @@ from integration.jobs.processing import process_delivery  # noqa: E402
 from integration.runtime import build_runtime  # noqa: E402
 from mappings.keyresults import _points  # noqa: E402
 from mappings.keys import WorkItemKey  # noqa: E402
-from mappings.models import PROCESSED, Delivery, KeyResult, Membership, WorkItem  # noqa: E402
+from mappings.models import KeyResult, Membership, WorkItem  # noqa: E402
 from mappings.recount import recount  # noqa: E402
 from mappings.workitems import item_fields, parent_fields  # noqa: E402
 from tests.payloads import REPO, github_issue, github_issues_event, github_sub_issue_event  # noqa: E402
 from webhooks import github  # noqa: E402
 from webhooks.inbox import IncomingDelivery  # noqa: E402
+from webhooks.models import PROCESSED, Delivery  # noqa: E402
 
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
 PG_DB = "okrbot_bench_apply"

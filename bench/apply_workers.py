@@ -42,9 +42,10 @@ from integration.config import Settings  # noqa: E402
 from integration.db import upgrade  # noqa: E402
 from integration.jobs.processing import process_deliveries  # noqa: E402
 from integration.runtime import build_runtime  # noqa: E402
-from mappings.models import PROCESSED, Delivery, KeyResult  # noqa: E402
+from mappings.models import KeyResult  # noqa: E402
 from tests.payloads import github_issue, github_issues_event, github_sub_issue_event  # noqa: E402
 from webhooks.inbox import IncomingDelivery  # noqa: E402
+from webhooks.models import PROCESSED, Delivery  # noqa: E402
 
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")

@@ -39,16 +39,10 @@ from integration.config import Settings  # noqa: E402
 from integration.db import unit_of_work, upgrade  # noqa: E402
 from integration.runtime import build_runtime  # noqa: E402
 from integration.summaries.build import SummaryTarget, build_view, previous_percents, render  # noqa: E402
+from integration.summaries.models import SummaryPost  # noqa: E402
 from integration.summaries.schedule import iso_week  # noqa: E402
 from mappings.keys import WorkItemKey  # noqa: E402
-from mappings.models import (  # noqa: E402
-    KeyResult,
-    KeyResultEvent,
-    Membership,
-    Objective,
-    SummaryPost,
-    WorkItem,
-)
+from mappings.models import KeyResult, KeyResultEvent, Membership, Objective, WorkItem  # noqa: E402
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SUMMARY_SIZES", "100 1000").split()]
 ITEMS = int(os.environ.get("BENCH_SUMMARY_ITEMS", "100"))  # work items per key result

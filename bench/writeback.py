@@ -51,9 +51,10 @@ import requests  # noqa: E402
 from flask import Flask, jsonify, request  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-from mappings.models import PENDING, RECEIVED, SENDING  # noqa: E402
+from integration.writeback.models import PENDING, SENDING  # noqa: E402
 from tests.conftest import github_headers, load_fixture  # noqa: E402
 from tests.payloads import github_issue, github_issues_event, github_sub_issue_event  # noqa: E402
+from webhooks.models import RECEIVED  # noqa: E402
 
 KEY_RESULTS = int(os.environ.get("BENCH_WB_KRS", "50"))
 BURSTS = int(os.environ.get("BENCH_WB_BURSTS", "3"))

@@ -1,86 +1,13 @@
-"""SQLAlchemy 2 typed models. The database is the source of truth; the queue is only the doorbell."""
+"""The OKR domain's tables (SQLAlchemy 2, typed): work items, objectives, key results, their members and history."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Date,
-    DateTime,
-    Float,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Text,
-    UniqueConstraint,
-)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator):
-    """Stores aware datetimes as UTC; SQLite hands back naive ones, which this makes aware again."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime given; okrbot stores aware UTC datetimes only")
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-# Delivery states
-RECEIVED, PROCESSED, FAILED = "received", "processed", "failed"
-
-
-class Delivery(Base):
-    """One webhook delivery as received: committed before it is acknowledged (the inbox)."""
-
-    __tablename__ = "deliveries"
-    __table_args__ = (
-        UniqueConstraint("tracker", "delivery_id"),
-        Index("ix_deliveries_status_received_at", "status", "received_at"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tracker: Mapped[str] = mapped_column(String(16))
-    delivery_id: Mapped[str] = mapped_column(String(200))
-    event: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str | None] = mapped_column(String(100))
-    headers: Mapped[dict] = mapped_column(JSON)
-    body: Mapped[bytes] = mapped_column(LargeBinary)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), default=RECEIVED)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+from core.schema import Base, UTCDateTime
 
 
 class WorkItem(Base):
@@ -188,85 +115,3 @@ class KeyResultEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))  # created, ended, progress, owner, added, removed, state
     cause: Mapped[str | None] = mapped_column(String(200))  # "delivery:<id>", "mapping", "recount"
     data: Mapped[dict] = mapped_column(JSON, default=dict)
-
-
-# Outbox states
-PENDING, SENDING, SENT, WRITE_FAILED, DRY_RUN, SKIPPED = "pending", "sending", "sent", "failed", "dry_run", "skipped"
-
-
-class OutboxEntry(Base):
-    """An intended write to a tracker, committed with the change that caused it (write-back)."""
-
-    __tablename__ = "outbox"
-    __table_args__ = (UniqueConstraint("kr_id", "kind"), Index("ix_outbox_state_due_at", "state", "due_at"))
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kr_id: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(32))  # "progress_comment"
-    target: Mapped[str | None] = mapped_column(String(300))  # the anchor key written to
-    state: Mapped[str] = mapped_column(String(16))
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # end of the quiet period
-    pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    body_hash: Mapped[str | None] = mapped_column(String(64))  # of the body last rendered for it
-    sent_hash: Mapped[str | None] = mapped_column(String(64))  # of the body on the tracker
-    comment_id: Mapped[str | None] = mapped_column(String(100))
-    uncertain: Mapped[bool] = mapped_column(Boolean, default=False)  # a create may have happened: look first
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    writes: Mapped[int] = mapped_column(Integer, default=0)  # creates + edits done, for the benchmark
-    last_error: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class CredentialBudget(Base):
-    """When a credential may write next: at most one content-creating request per second."""
-
-    __tablename__ = "credential_budget"
-
-    credential: Mapped[str] = mapped_column(String(200), primary_key=True)
-    next_write_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class GithubInstallation(Base):
-    """Which GitHub App installation covers a repository (from the deliveries themselves)."""
-
-    __tablename__ = "github_installations"
-
-    repo: Mapped[str] = mapped_column(String(300), primary_key=True)  # "owner/repo", lower case
-    installation_id: Mapped[int] = mapped_column(Integer)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class SyncState(Base):
-    """What the last reconcile of one source of a key result saw: page URLs, their ETags and item keys."""
-
-    __tablename__ = "sync_state"
-
-    kr_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    source: Mapped[str] = mapped_column(String(300), primary_key=True)  # e.g. "sub_issues:github:acme/web#12"
-    pages: Mapped[list] = mapped_column(JSON, default=list)  # [{"url", "etag", "keys"}] of the last full listing
-    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # start of the last complete sync
-    calls: Mapped[int] = mapped_column(Integer, default=0)  # API calls of the last sync
-
-
-class SummaryPost(Base):
-    """One weekly summary per target and ISO week: the unique key decides, not luck."""
-
-    __tablename__ = "summary_posts"
-    __table_args__ = (UniqueConstraint("target", "week"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "summary" | "reminder"
-    target: Mapped[str] = mapped_column(String(300))  # summary target id, or "reminder:<kr id>"
-    anchor: Mapped[str] = mapped_column(String(300))  # where it is posted
-    week: Mapped[str] = mapped_column(String(16))  # ISO week, e.g. "2026-W49" (or a manual post's stamp)
-    state: Mapped[str] = mapped_column(String(16))  # pending | sending | sent | failed
-    body: Mapped[str] = mapped_column(Text)
-    data: Mapped[dict] = mapped_column(JSON, default=dict)  # percent per key result, for next week's delta
-    comment_id: Mapped[str | None] = mapped_column(String(100))
-    uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

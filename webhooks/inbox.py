@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from mappings.models import RECEIVED, Delivery
+from .models import RECEIVED, Delivery
 
 MAX_BATCH = 64
 

@@ -10,7 +10,7 @@ import threading
 import click
 from sqlalchemy import select
 
-from mappings.models import FAILED, Delivery
+from webhooks.models import FAILED, Delivery
 
 from ..config import ConfigError, load_settings
 from ..db import current_revision, head_revision, upgrade
@@ -149,7 +149,8 @@ def deliveries(rt: Runtime, failed: bool, limit: int) -> None:
 @with_runtime
 def outbox(rt: Runtime, failed: bool, limit: int) -> None:
     """Writes to the trackers: comments, summaries and reminders; pending, sent, failed (with why)."""
-    from mappings.models import WRITE_FAILED, OutboxEntry, SummaryPost
+    from ..summaries.models import SummaryPost
+    from ..writeback.models import WRITE_FAILED, OutboxEntry
 
     comments = select(OutboxEntry).order_by(OutboxEntry.updated_at.desc()).limit(limit)
     posts = select(SummaryPost).order_by(SummaryPost.created_at.desc()).limit(limit)

@@ -26,13 +26,14 @@ from sqlalchemy.exc import DBAPIError
 
 from core.events import Event, Parsed
 from mappings.keyresults import Attribution, apply_items
-from mappings.models import FAILED, PROCESSED, RECEIVED, Delivery, GithubInstallation
 from mappings.workitems import reduce_events, store_events
 from webhooks import github, jira
 from webhooks.decode import decode_body, media_type
 from webhooks.errors import PayloadError
+from webhooks.models import FAILED, PROCESSED, RECEIVED, Delivery
 
 from ..db import ping, unit_of_work
+from ..trackers.models import GithubInstallation
 from ..writeback import render
 from ..writeback.outbox import note_changes
 

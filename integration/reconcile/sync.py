@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from core.events import Event, Person, WorkItemSnapshot
 from mappings.keys import GITHUB, WorkItemKey
-from mappings.models import KeyResult, Membership, SyncState, WorkItem
+from mappings.models import KeyResult, Membership, WorkItem
 from mappings.sources import Source, anchor_source
 from mappings.workitems import find_work_item
 from webhooks import github, jira
@@ -25,6 +25,7 @@ from webhooks import github, jira
 from ..db import unit_of_work
 from ..trackers.base import RateLimited, TrackerError
 from ..writeback.outbox import note_changes
+from .models import SyncState
 
 log = logging.getLogger("okrbot.reconcile")
 JIRA_MARGIN = timedelta(minutes=5)  # JQL compares in the account's time zone at minute precision
@@ -323,7 +324,7 @@ def redeliver_failed(rt, now: datetime | None = None) -> int:
     app = rt.readers.github_app()
     if app is None:
         return 0
-    from mappings.models import Delivery
+    from webhooks.models import Delivery
 
     since = (now or datetime.now(UTC)) - timedelta(days=rt.settings.redeliver_days)
     try:

@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 
 from mappings.forecast import forecast
 from mappings.keys import GITHUB, WorkItemKey
-from mappings.models import KeyResult, KeyResultEvent, Objective, SummaryPost, WorkItem
+from mappings.models import KeyResult, KeyResultEvent, Objective, WorkItem
 from mappings.okrs_schedule import SummaryTargetSpec
 from mappings.progress import objective_percent
 from mappings.views import Thresholds, health_of, ownership_of, progress_of
 from mappings.workitems import find_work_item
 
 from ..writeback.comment_view import item_ref
+from .models import SummaryPost
 from .render import (
     BurnupWeek,
     DoneItem,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from mappings.keys import WorkItemKey
-from mappings.models import KeyResult, SummaryPost
+from mappings.models import KeyResult
 from mappings.views import ownership_of, progress_of
 
 from ..db import unit_of_work
@@ -22,6 +22,7 @@ from ..trackers.base import Anchor, Gone, RateLimited, Transient
 from ..writeback.outbox import after_failure, error_text, reserve_write
 from ..writeback.render import marker
 from .build import History, SummaryTarget, build_view, owner_call, previous_percents, render, targets
+from .models import SummaryPost
 from .schedule import is_due, iso_week
 
 log = logging.getLogger("okrbot.summaries")

@@ -11,11 +11,11 @@ import threading
 from sqlalchemy.orm import Session
 
 from mappings.keys import GITHUB, WorkItemKey
-from mappings.models import GithubInstallation
 
 from ..config import Settings
 from .base import Anchor, CommentClient
 from .jira_client import site_host
+from .models import GithubInstallation
 
 
 def installation_of(session: Session, repo: str) -> int | None:

@@ -19,9 +19,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mappings.models import PENDING, SENDING, CredentialBudget, OutboxEntry
-
 from ..trackers.base import Gone, RateLimited, TrackerError
+from .models import PENDING, SENDING, CredentialBudget, OutboxEntry
 from .render import render_github, render_jira
 
 KIND = "progress_comment"

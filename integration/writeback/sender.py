@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from mappings.keys import WorkItemKey
-from mappings.models import DRY_RUN, PENDING, SENDING, SENT, SKIPPED, WRITE_FAILED, KeyResult, OutboxEntry
+from mappings.models import KeyResult
 from mappings.progress import Counters
 from mappings.views import Thresholds
 
 from ..db import unit_of_work
 from ..trackers.base import Anchor, CommentClient, CommentMissing, Gone, RateLimited, Transient
 from .comment_view import comment_view
+from .models import DRY_RUN, PENDING, SENDING, SENT, SKIPPED, WRITE_FAILED, OutboxEntry
 from .outbox import after_failure, body_for, body_hash, error_text, reserve_write
 from .render import marker
 

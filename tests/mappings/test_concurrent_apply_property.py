@@ -21,18 +21,12 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from integration.jobs.processing import process_deliveries
-from mappings.models import (
-    Delivery,
-    GithubInstallation,
-    KeyResult,
-    KeyResultEvent,
-    Membership,
-    Objective,
-    OutboxEntry,
-    WorkItem,
-)
+from integration.trackers.models import GithubInstallation
+from integration.writeback.models import OutboxEntry
+from mappings.models import KeyResult, KeyResultEvent, Membership, Objective, WorkItem
 from tests.stream import Scenario
 from webhooks.inbox import IncomingDelivery
+from webhooks.models import Delivery
 
 TABLES = (Delivery, WorkItem, KeyResult, Membership, KeyResultEvent, Objective, OutboxEntry, GithubInstallation)
 

@@ -8,7 +8,7 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from mappings.models import PROCESSED, Delivery, WorkItem
+from mappings.models import WorkItem
 from tests.conftest import (
     FIXTURES,
     GITHUB_SECRET,
@@ -19,6 +19,7 @@ from tests.conftest import (
     jira_headers,
     load_fixture,
 )
+from webhooks.models import PROCESSED, Delivery
 
 USED_GITHUB = ("issues", "issue_comment", "milestone", "installation", "installation_repositories")
 GITHUB_FILES = sorted(str(p.relative_to(FIXTURES))

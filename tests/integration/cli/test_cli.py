@@ -11,8 +11,9 @@ from integration.cli.main import main
 from integration.config import ConfigError, load_settings
 from integration.db import MIGRATIONS
 from integration.runtime import build_runtime
-from mappings.models import PROCESSED, Delivery, WorkItem
+from mappings.models import WorkItem
 from tests.conftest import FIXTURES, GITHUB_SECRET, JIRA_SECRET, drain
+from webhooks.models import PROCESSED, Delivery
 
 # the newest migration, as Alembic reads the scripts (one head: a second head would fail here)
 HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()

@@ -18,9 +18,9 @@ from sqlalchemy import select
 import integration.jobs.processing
 from integration.config import Settings
 from integration.web.app import create_app
-from mappings.models import PROCESSED, RECEIVED, Delivery
 from tests.conftest import GITHUB_SECRET, as_body, github_headers
 from tests.payloads import github_issue, github_issues_event
+from webhooks.models import PROCESSED, RECEIVED, Delivery
 
 pytestmark = pytest.mark.postgres
 

@@ -11,8 +11,9 @@ from sqlalchemy.exc import OperationalError
 
 from integration.jobs.processing import process_delivery
 from integration.web.app import create_app
-from mappings.models import FAILED, PROCESSED, RECEIVED, Delivery, WorkItem
+from mappings.models import WorkItem
 from tests.conftest import as_body, drain, github_headers
+from webhooks.models import FAILED, PROCESSED, RECEIVED, Delivery
 
 OPENED = "github/issues/octokit-webhooks__opened.payload.json"
 

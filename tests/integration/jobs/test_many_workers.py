@@ -24,9 +24,10 @@ import pytest
 import requests
 from sqlalchemy import create_engine, func, select
 
-from mappings.models import PROCESSED, Delivery, GithubInstallation
+from integration.trackers.models import GithubInstallation
 from tests.conftest import GITHUB_SECRET, ROOT
 from tests.stream import Post, Scenario
+from webhooks.models import PROCESSED, Delivery
 from webhooks.signatures import sign
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

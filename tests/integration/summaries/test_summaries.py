@@ -9,9 +9,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
+from integration.summaries.models import SummaryPost
 from integration.summaries.post import deliver, retry_due, run_due
 from integration.web.app import create_app
-from mappings.models import KeyResultEvent, SummaryPost
+from mappings.models import KeyResultEvent
 from tests.conftest import as_body, drain, github_headers
 from tests.fake_trackers import Forced
 from tests.integration.conftest import TOKEN

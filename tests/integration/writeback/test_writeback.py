@@ -12,8 +12,8 @@ import responses
 from sqlalchemy import delete, select, update
 
 from integration.web.app import create_app
+from integration.writeback.models import DRY_RUN, PENDING, SENT, WRITE_FAILED, CredentialBudget, OutboxEntry
 from integration.writeback.sender import send
-from mappings.models import DRY_RUN, PENDING, SENT, WRITE_FAILED, CredentialBudget, OutboxEntry
 from tests.conftest import as_body, drain, github_headers, jira_headers
 from tests.fake_trackers import FakeGithub, FakeJira, Forced
 from tests.integration.conftest import TOKEN, app_key
