@@ -1,4 +1,9 @@
-"""The OKR domain's wiring: which okrs.yml, reloaded when it changes, and a Context per unit of work."""
+"""The OKR domain's wiring: which okrs.yml, reloaded when it changes, and a Context per unit of work.
+
+Reading never writes: `context` only builds a Context from the mapping as last loaded. Bringing the
+database in line with okrs.yml is the explicit step `sync` (integration.jobs.mapping_sync runs it at a
+worker's start, on its periodic check, and for `okrbot mappings sync`).
+"""
 
 from __future__ import annotations
 
@@ -46,7 +51,8 @@ class Domain:
                                        kr_type=settings.kr_type, objective_type=settings.objective_type)
         self.path = mapping_path(settings)
         self._lock = threading.Lock()
-        self._mtime: float | None = None
+        self._mtime: float | None = None  # of the mapping in use
+        self._seen_mtime: float | None = None  # of the file as last read, good or not
         self._synced_mtime: float | None = None
         self.index = MappingIndex.build(None)
         if self.path is not None:  # a bad file at start stops the start (MappingFileError)
@@ -55,7 +61,7 @@ class Domain:
     def _load(self, today: date) -> MappingFile:
         mtime = os.stat(self.path).st_mtime
         mapping = load_mapping(self.path, configured_trackers(self.settings), today)
-        self.index, self._mtime = MappingIndex.build(mapping), mtime
+        self.index, self._mtime, self._seen_mtime = MappingIndex.build(mapping), mtime, mtime
         return mapping
 
     def refresh(self, now: datetime) -> bool:
@@ -68,12 +74,12 @@ class Domain:
             except OSError as exc:
                 log.error("cannot read %s (%s): keeping the last good mapping", self.path, exc.strerror)
                 return False
-            if mtime == self._mtime:
+            if mtime == self._seen_mtime:
                 return False
             try:
                 self._load(now.date())
             except MappingFileError as exc:
-                self._mtime = mtime  # do not re-read until it changes again
+                self._seen_mtime = mtime  # do not re-read until it changes again
                 log.error("%s is invalid, keeping the last good mapping:\n%s", self.path, exc)
                 return False
             log.info("reloaded %s: %d key results", self.path, len(self.index.mapping.key_results()))
@@ -85,16 +91,11 @@ class Domain:
 
     def context(self, session, now: datetime | None = None, cause: str | None = None) -> Context:
         now = now or datetime.now(UTC)
-        synced = self.sync(session, now) if self.needs_sync(now) else None
-        ctx = Context(session, self.index, self.conventions, now, current_quarter(now.date()), cause=cause)
-        if synced is not None:  # what the mapping changed is rewritten and backfilled like the rest
-            ctx.changed |= synced.changed
-            ctx.created |= synced.created
-        return ctx
+        return Context(session, self.index, self.conventions, now, current_quarter(now.date()), cause=cause)
 
     def sync(self, session, now: datetime) -> Context:
         """Bring the database's file-declared objectives and key results in line with the mapping."""
-        ctx = Context(session, self.index, self.conventions, now, current_quarter(now.date()), cause="mapping")
+        ctx = self.context(session, now, cause="mapping")
         sync_mapping(ctx, self.index.mapping)
         mtime = self._mtime  # synced once this unit of work commits, not before
         event.listen(session, "after_commit", lambda _s: setattr(self, "_synced_mtime", mtime), once=True)

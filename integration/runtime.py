@@ -1,8 +1,13 @@
-"""Everything a request, a task or a CLI command needs, built once from the settings and passed on."""
+"""Everything a request, a task or a CLI command needs, built once per process and passed on.
+
+The app factory builds one (`create_app`), and so does each CLI command and the worker at its start;
+tests build their own. It is frozen: nothing is swapped at run time. What a look-up at start finds
+(the Jira story points field ids) is part of building it, not a later patch.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from huey import Huey
 from sqlalchemy.engine import Engine
@@ -15,12 +20,15 @@ from webhooks.jira import JiraOptions
 from .config import Settings
 from .db import make_engine, make_sessionmaker
 from .domain import Domain
+from .jobs.processing import count_waiting
 from .jobs.queue import Doorbell, make_huey
+from .jobs.tasks import Tasks, register_tasks
 from .metrics import Metrics
 from .trackers.factory import Clients, Readers
+from .trackers.jira_fields import resolve_story_points
 
 
-@dataclass
+@dataclass(frozen=True)
 class Runtime:
     settings: Settings
     engine: Engine
@@ -30,12 +38,11 @@ class Runtime:
     metrics: Metrics
     github_options: GithubOptions
     jira_options: JiraOptions
-    domain: Domain = None
-    clients: Clients = None
-    readers: Readers = None
-    doorbell: Doorbell = None  # set once the tasks exist
-    tasks: object = None
-    after_apply: list = field(default_factory=list)
+    domain: Domain
+    clients: Clients
+    readers: Readers
+    tasks: Tasks
+    doorbell: Doorbell
 
     def close(self) -> None:
         self.doorbell.flush(timeout=2)
@@ -43,24 +50,26 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    from .jobs.processing import count_waiting
-    from .jobs.tasks import register_tasks
-
+def build_runtime(settings: Settings, *, resolve_fields: bool = False) -> Runtime:
+    """`resolve_fields`: look the Jira story points field up by name when not configured (one GET at a
+    worker's start; the web process never parses, so it does not ask)."""
     domain = Domain(settings)  # a bad okrs.yml stops the start here
     engine = make_engine(settings.database_url)
+    huey = make_huey(settings.effective_queue_url)
+    readers = Readers(settings)
+    story_points = resolve_story_points(settings, readers) if resolve_fields else settings.jira_story_points_fields
+
+    def runtime() -> Runtime:
+        return rt  # bound below; tasks run and metrics are scraped only once it exists
+
+    tasks = register_tasks(huey, settings, runtime)
     rt = Runtime(
-        settings=settings, engine=engine, sessions=make_sessionmaker(engine),
-        huey=make_huey(settings.effective_queue_url), inbox=Inbox(engine), metrics=None,
+        settings=settings, engine=engine, sessions=make_sessionmaker(engine), huey=huey, inbox=Inbox(engine),
+        metrics=Metrics(lambda: count_waiting(runtime())),
         github_options=GithubOptions(points_label_pattern=settings.github_points_label_pattern),
         jira_options=JiraOptions(dropped_resolutions=settings.jira_dropped_resolutions,
-                                 epic_link_field=settings.jira_epic_link_field,
-                                 story_points_fields=settings.jira_story_points_fields),
+                                 epic_link_field=settings.jira_epic_link_field, story_points_fields=story_points),
+        domain=domain, clients=Clients(settings), readers=readers, tasks=tasks,
+        doorbell=Doorbell(tasks.process_deliveries),
     )
-    rt.domain = domain
-    rt.clients = Clients(settings)
-    rt.readers = Readers(settings)
-    rt.metrics = Metrics(lambda: count_waiting(rt))
-    rt.tasks = register_tasks(rt.huey, rt)
-    rt.doorbell = Doorbell(rt.tasks.process_deliveries)
     return rt

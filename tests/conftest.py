@@ -100,8 +100,8 @@ def settings(database_url, tmp_path) -> Settings:
 def make_runtime():
     made = []
 
-    def make(settings: Settings):
-        rt = build_runtime(settings)
+    def make(settings: Settings, **kw):
+        rt = build_runtime(settings, **kw)
         upgrade(rt.engine)
         made.append(rt)
         return rt

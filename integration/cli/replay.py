@@ -19,6 +19,9 @@ import click
 
 from webhooks.signatures import sign
 
+from ..web.app import create_app
+from .common import runtime_from_env
+
 TRACKERS = ("github", "jira")
 
 
@@ -66,13 +69,9 @@ def _post_http(url: str, tracker: str, body: bytes, headers: dict) -> tuple[int,
 @click.option("--fresh", is_flag=True, help="a new delivery id for every post (default: derived from the body)")
 def replay(files: tuple[Path, ...], tracker: str | None, event: str | None, url: str | None, fresh: bool):
     """Feed saved webhook bodies through the receiver, as if the tracker had sent them."""
-    from .main import _runtime
-
-    rt = _runtime()
+    rt = runtime_from_env()
     client = None
     if not url:
-        from ..web.app import create_app
-
         client = create_app(rt.settings, runtime=rt).test_client()
     failures = 0
     try:

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from huey import Huey, crontab
+from huey.api import TaskWrapper
 
+from ..config import Settings
 from ..reconcile import sync as reconcile
 from ..summaries import post as summary_post
 from ..writeback.sender import due_entries, send
+from .mapping_sync import sync_mapping_file
 from .processing import DatabaseUnavailable, stuck_deliveries, wait_for_database
 from .processing import process_deliveries as _process_deliveries
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
 
 log = logging.getLogger("okrbot.tasks")
 SWEEP_CHUNK = 100
@@ -39,19 +47,23 @@ def apply_deliveries(rt, ids: list[int]) -> dict[int, float]:
 
 @dataclass(frozen=True)
 class Tasks:
-    process_deliveries: object  # huey TaskWrapper
-    sweep: object
-    send_comment: object
-    sweep_outbox: object
-    sync_key_result: object
-    reconcile_all: object
-    deliver_summary: object
-    summaries: object
+    process_deliveries: TaskWrapper
+    sweep: TaskWrapper
+    send_comment: TaskWrapper
+    sweep_outbox: TaskWrapper
+    sync_key_result: TaskWrapper
+    reconcile_all: TaskWrapper
+    deliver_summary: TaskWrapper
+    summaries: TaskWrapper
+    sync_mappings: TaskWrapper
 
 
-def register_tasks(huey: Huey, rt) -> Tasks:
+def register_tasks(huey: Huey, settings: Settings, runtime: Callable[[], Runtime]) -> Tasks:
+    """The tasks run with `runtime()`: the runtime is built after them (it holds them), so it is looked up."""
+
     @huey.task(name="okrbot.process_deliveries")
     def process_deliveries(ids: list[int]) -> None:
+        rt = runtime()
         try:
             retries = apply_deliveries(rt, ids)
         except DatabaseUnavailable:
@@ -64,6 +76,7 @@ def register_tasks(huey: Huey, rt) -> Tasks:
     @huey.periodic_task(crontab(minute="*"), name="okrbot.sweep")
     def sweep() -> int:
         """Re-queue stored deliveries that were never processed (queue down, crash, lost doorbell)."""
+        rt = runtime()
         ids = stuck_deliveries(rt)
         for start in range(0, len(ids), SWEEP_CHUNK):
             process_deliveries(ids[start:start + SWEEP_CHUNK])
@@ -73,6 +86,7 @@ def register_tasks(huey: Huey, rt) -> Tasks:
 
     @huey.task(name="okrbot.send_comment")
     def send_comment(entry_id: int) -> None:
+        rt = runtime()
         delay = send(rt, entry_id)
         if delay is not None:
             send_comment.schedule(args=(entry_id,), delay=delay)
@@ -80,6 +94,7 @@ def register_tasks(huey: Huey, rt) -> Tasks:
     @huey.periodic_task(crontab(minute="*"), name="okrbot.sweep_outbox")
     def sweep_outbox() -> int:
         """Send due comments whose doorbell was lost, and those a crashed worker left claimed."""
+        rt = runtime()
         ids = due_entries(rt)
         for entry_id in ids:
             send_comment(entry_id)
@@ -88,14 +103,16 @@ def register_tasks(huey: Huey, rt) -> Tasks:
     @huey.task(name="okrbot.sync_key_result")
     def sync_key_result(kr_id: str, full: bool = False) -> dict:
         """Backfill on discovery, and reconcile; a rate limit reschedules it (its place is kept by ETags)."""
+        rt = runtime()
         report = reconcile.sync_key_result(rt, kr_id, full=full)
         if report.retry_after is not None:
             sync_key_result.schedule(args=(kr_id, full), delay=report.retry_after)
         return {"calls": report.calls, "items": report.items, "not_modified": report.not_modified}
 
-    @huey.periodic_task(reconcile_schedule(rt.settings.sync_interval_minutes), name="okrbot.reconcile")
+    @huey.periodic_task(reconcile_schedule(settings.sync_interval_minutes), name="okrbot.reconcile")
     def reconcile_all() -> int:
         """Every active key result compared with the tracker; missed deliveries of an App redelivered."""
+        rt = runtime()
         ids = reconcile.active_key_results(rt)
         for kr_id in ids:
             sync_key_result(kr_id)
@@ -104,6 +121,7 @@ def register_tasks(huey: Huey, rt) -> Tasks:
 
     @huey.task(name="okrbot.deliver_summary")
     def deliver_summary(post_id: int) -> None:
+        rt = runtime()
         delay = summary_post.deliver(rt, post_id)
         if delay is not None:
             deliver_summary.schedule(args=(post_id,), delay=delay)
@@ -111,14 +129,21 @@ def register_tasks(huey: Huey, rt) -> Tasks:
     @huey.periodic_task(crontab(minute="*"), name="okrbot.summaries")
     def summaries() -> int:
         """Weekly summaries and check-in reminders that are due; retries of those that failed."""
+        rt = runtime()
         claimed = summary_post.run_due(rt)
         for post_id in summary_post.retry_due(rt):
             deliver_summary(post_id)
         return len(claimed)
 
+    @huey.periodic_task(crontab(minute="*"), name="okrbot.mappings")
+    def sync_mappings() -> bool:
+        """okrs.yml into the database when the file changed (a stat; no database work otherwise)."""
+        rt = runtime()
+        return sync_mapping_file(rt) is not None
+
     return Tasks(process_deliveries=process_deliveries, sweep=sweep, send_comment=send_comment,
                  sweep_outbox=sweep_outbox, sync_key_result=sync_key_result, reconcile_all=reconcile_all,
-                 deliver_summary=deliver_summary, summaries=summaries)
+                 deliver_summary=deliver_summary, summaries=summaries, sync_mappings=sync_mappings)
 
 
 def reconcile_schedule(minutes: int):

@@ -23,6 +23,7 @@ from mappings.workitems import find_work_item
 from webhooks import github, jira
 
 from ..db import unit_of_work
+from ..jobs.mapping_sync import sync_mapping_file
 from ..trackers.base import RateLimited, TrackerError
 from ..writeback.outbox import note_changes
 from .models import SyncState
@@ -61,9 +62,7 @@ def sources_of(rt, kr: KeyResult) -> list[Source]:
 def sync_key_result(rt, kr_id: str, full: bool = False) -> SyncReport:
     """Read every source of the key result and apply what differs. Never raises for tracker errors."""
     report = SyncReport(kr_id)
-    if rt.domain.needs_sync(datetime.now(UTC)):  # okrs.yml first: the key result may come from it
-        with unit_of_work(rt.sessions) as session:
-            rt.domain.context(session, cause="mapping")
+    sync_mapping_file(rt)  # okrs.yml first: the key result may come from it
     with rt.sessions() as session:
         kr = session.get(KeyResult, kr_id)
         sources = sources_of(rt, kr) if kr is not None and kr.active else []

@@ -11,10 +11,11 @@ fails, okrbot carries on without points.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
+from ..config import Settings
 from .base import TrackerError
+from .factory import Readers
 
 log = logging.getLogger("okrbot.jira")
 
@@ -40,16 +41,16 @@ def story_points_field_ids(fields: list[dict]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for ids in by_name.values() for i in ids))
 
 
-def resolve_story_points(rt) -> tuple[str, ...]:
-    """The story points field ids okrbot reads, setting `rt.jira_options` when they were looked up.
+def resolve_story_points(settings: Settings, readers: Readers) -> tuple[str, ...]:
+    """The story points field ids okrbot reads (JiraOptions.story_points_fields), while the runtime is built.
 
     Configured (`settings.jira_story_points_fields`): returned as is, no request. No Jira credentials: ().
     Otherwise one GET /rest/api/2/field; a tracker error is logged as a warning and gives ().
     """
-    configured = rt.settings.jira_story_points_fields
+    configured = settings.jira_story_points_fields
     if configured:
         return configured
-    reader = rt.readers.jira_for(rt)
+    reader = readers.jira()
     if reader is None:
         return ()
     try:
@@ -57,7 +58,6 @@ def resolve_story_points(rt) -> tuple[str, ...]:
     except TrackerError as exc:
         log.warning("jira story points field not looked up, points are not read from Jira: %s", exc.message)
         return ()
-    rt.jira_options = dataclasses.replace(rt.jira_options, story_points_fields=ids)
     if ids:
         log.info("jira story points fields found by name: %s", ",".join(ids))
     else:

@@ -16,8 +16,6 @@ from sqlalchemy import select
 from mappings.models import KeyResult, Objective
 from mappings.views import Thresholds, key_result_json, objective_json
 
-from ..db import unit_of_work
-
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
@@ -43,15 +41,6 @@ def _authorise():
     if not _is_loopback(request.remote_addr):
         return jsonify(error="set OKRBOT_API_TOKEN to answer requests from other machines"), 403
     return None
-
-
-@api.before_request
-def _current_mapping():
-    # okrs.yml may have changed with no delivery since: its key results show as soon as it is read
-    rt = _rt()
-    if rt.domain.needs_sync(datetime.now(UTC)):
-        with unit_of_work(rt.sessions) as session:
-            rt.domain.context(session, cause="mapping")
 
 
 def _thresholds() -> Thresholds:

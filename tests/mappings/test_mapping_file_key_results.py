@@ -8,6 +8,7 @@ import textwrap
 
 import pytest
 
+from integration.jobs.mapping_sync import sync_mapping_file
 from integration.web.app import create_app
 from tests.conftest import as_body, drain, github_headers, jira_headers
 from tests.mappings.test_github_key_results import assert_recount_agrees, numbers
@@ -51,7 +52,9 @@ def okrs_path(tmp_path):
 
 @pytest.fixture
 def rt(make_runtime, settings, okrs_path):
-    return make_runtime(settings.with_overrides(mappings=str(okrs_path)))
+    rt = make_runtime(settings.with_overrides(mappings=str(okrs_path)))
+    assert sync_mapping_file(rt) is not None  # as a worker does at its start
+    return rt
 
 
 @pytest.fixture
@@ -117,6 +120,7 @@ def test_a_changed_file_is_reloaded_and_a_broken_one_keeps_the_last_good(client,
     post("github", github_issues_event("milestoned", github_issue(30, milestone=7, updated_at="2026-11-04T10:00:00Z")))
     okrs_path.write_text(OKRS.replace("Launch milestone", "Launch the milestone").replace("owner: erin", "owner: fay"))
     os.utime(okrs_path, (1, 2_000_000_000))
+    assert rt.tasks.sync_mappings.call_local() is True  # the worker's periodic check
     post("github", github_issues_event("edited", github_issue(31, updated_at="2026-11-04T11:00:00Z")))
     launch = kr(client, "launch")
     assert (launch["title"], launch["owner"]["login"]) == ("Launch the milestone", "fay")
@@ -125,12 +129,14 @@ def test_a_changed_file_is_reloaded_and_a_broken_one_keeps_the_last_good(client,
     okrs_path.write_text("objectives: [")
     os.utime(okrs_path, (1, 2_000_000_100))
     with caplog.at_level(logging.ERROR, logger="okrbot"):
+        assert rt.tasks.sync_mappings.call_local() is False
         post("github", github_issues_event("edited", github_issue(32, updated_at="2026-11-04T12:00:00Z")))
     assert "is invalid, keeping the last good mapping" in caplog.text
     assert kr(client, "launch")["title"] == "Launch the milestone"
 
     okrs_path.write_text(OKRS.split("      - id: launch")[0])  # launch removed from the file
     os.utime(okrs_path, (1, 2_000_000_200))
+    assert rt.tasks.sync_mappings.call_local() is True
     post("github", github_issues_event("edited", github_issue(33, updated_at="2026-11-04T13:00:00Z")))
     assert kr(client, "launch")["status"] == "ended"
 

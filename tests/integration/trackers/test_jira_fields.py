@@ -14,6 +14,7 @@ import requests
 import responses
 
 from integration.trackers.base import Gone, Transient
+from integration.trackers.factory import Readers
 from integration.trackers.jira_fields import STORY_POINT_NAMES, resolve_story_points, story_points_field_ids
 from integration.trackers.jira_reader import JiraReader
 from tests.conftest import FIXTURES
@@ -125,32 +126,38 @@ def test_fields_refused_is_gone(api):
         JiraReader.cloud(CLOUD, EMAIL, API_TOKEN).fields()
 
 
-# --- resolve_story_points -------------------------------------------------------------------------
+# --- resolve_story_points: part of building a worker's runtime -----------------------------------
 
 
 def test_looked_up_by_name_when_not_configured(api, make_runtime, cloud_settings, caplog):
     api.get(CLOUD_FIELDS, json=handmade())
-    rt = make_runtime(cloud_settings)
-    before = rt.jira_options
 
     with caplog.at_level(logging.INFO, logger="okrbot"):
-        assert resolve_story_points(rt) == POINTS_IDS
+        rt = make_runtime(cloud_settings, resolve_fields=True)
 
     assert len(api.calls) == 1
     assert rt.jira_options.story_points_fields == POINTS_IDS
-    assert rt.jira_options.dropped_resolutions == before.dropped_resolutions
-    assert rt.jira_options.epic_link_field == before.epic_link_field
+    assert rt.jira_options.dropped_resolutions == cloud_settings.jira_dropped_resolutions
+    assert rt.jira_options.epic_link_field == cloud_settings.jira_epic_link_field
     infos = [r for r in caplog.records if r.levelno == logging.INFO and "story points" in r.getMessage()]
     assert len(infos) == 1 and "customfield_10026,customfield_10016" in infos[0].getMessage()
     assert API_TOKEN not in caplog.text
 
 
+def test_a_runtime_that_does_not_parse_asks_nothing(api, make_runtime, cloud_settings):
+    api.get(CLOUD_FIELDS, json=handmade())
+
+    rt = make_runtime(cloud_settings)  # the web process: it stores deliveries, the worker parses them
+
+    assert rt.jira_options.story_points_fields == ()
+    assert len(api.calls) == 0
+
+
 def test_a_site_without_the_field_gives_none(api, make_runtime, cloud_settings, caplog):
     api.get(CLOUD_FIELDS, json=recorded())
-    rt = make_runtime(cloud_settings)
 
     with caplog.at_level(logging.INFO, logger="okrbot"):
-        assert resolve_story_points(rt) == ()
+        rt = make_runtime(cloud_settings, resolve_fields=True)
 
     assert rt.jira_options.story_points_fields == ()
     assert "Story Points" in caplog.text
@@ -158,27 +165,26 @@ def test_a_site_without_the_field_gives_none(api, make_runtime, cloud_settings, 
 
 def test_on_server_too(api, make_runtime, settings):
     api.get(SERVER_FIELDS, json=handmade())
-    rt = make_runtime(settings.with_overrides(jira_url=SERVER, jira_pat=PAT))
+    server = settings.with_overrides(jira_url=SERVER, jira_pat=PAT)
 
-    assert resolve_story_points(rt) == POINTS_IDS
-    assert rt.jira_options.story_points_fields == POINTS_IDS
+    assert resolve_story_points(server, Readers(server)) == POINTS_IDS
+    assert make_runtime(server, resolve_fields=True).jira_options.story_points_fields == POINTS_IDS
 
 
 def test_configured_wins_without_a_request(api, make_runtime, cloud_settings):
     api.get(CLOUD_FIELDS, json=handmade())
-    rt = make_runtime(cloud_settings.with_overrides(jira_story_points_fields=("customfield_10002",)))
+    rt = make_runtime(cloud_settings.with_overrides(jira_story_points_fields=("customfield_10002",)),
+                      resolve_fields=True)
 
-    assert resolve_story_points(rt) == ("customfield_10002",)
     assert rt.jira_options.story_points_fields == ("customfield_10002",)
     assert len(api.calls) == 0
 
 
 def test_a_server_error_is_a_warning_and_no_points(api, make_runtime, cloud_settings, caplog):
     api.get(CLOUD_FIELDS, status=500, json={"errorMessages": ["Internal server error"]})
-    rt = make_runtime(cloud_settings)
 
     with caplog.at_level(logging.INFO, logger="okrbot"):
-        assert resolve_story_points(rt) == ()
+        rt = make_runtime(cloud_settings, resolve_fields=True)
 
     assert len(api.calls) == 1
     assert rt.jira_options.story_points_fields == ()
@@ -189,16 +195,15 @@ def test_a_server_error_is_a_warning_and_no_points(api, make_runtime, cloud_sett
 
 def test_without_credentials_nothing_is_asked(api, make_runtime, settings):
     api.get(CLOUD_FIELDS, json=handmade())
-    rt = make_runtime(settings)  # no OKRBOT_JIRA_URL / token
+    rt = make_runtime(settings, resolve_fields=True)  # no OKRBOT_JIRA_URL / token
 
-    assert resolve_story_points(rt) == ()
     assert rt.jira_options.story_points_fields == ()
     assert len(api.calls) == 0
 
 
 def test_a_url_without_a_token_asks_nothing(api, make_runtime, settings):
     api.get(CLOUD_FIELDS, json=handmade())
-    rt = make_runtime(settings.with_overrides(jira_url=CLOUD))
+    rt = make_runtime(settings.with_overrides(jira_url=CLOUD), resolve_fields=True)
 
-    assert resolve_story_points(rt) == ()
+    assert rt.jira_options.story_points_fields == ()
     assert len(api.calls) == 0
