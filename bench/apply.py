@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import event, func, insert, select  # noqa: E402
 
+from integration.apply.processing import process_delivery  # noqa: E402
 from integration.config import Settings  # noqa: E402
 from integration.db import unit_of_work, upgrade  # noqa: E402
-from integration.jobs.processing import process_delivery  # noqa: E402
 from integration.runtime import build_runtime  # noqa: E402
 from mappings.keyresults import _points  # noqa: E402
 from mappings.keys import WorkItemKey  # noqa: E402

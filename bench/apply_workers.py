@@ -38,9 +38,9 @@ import psycopg  # noqa: E402
 import redis  # noqa: E402
 from sqlalchemy import create_engine, event, func, select  # noqa: E402
 
+from integration.apply.processing import process_deliveries  # noqa: E402
 from integration.config import Settings  # noqa: E402
 from integration.db import upgrade  # noqa: E402
-from integration.jobs.processing import process_deliveries  # noqa: E402
 from integration.runtime import build_runtime  # noqa: E402
 from mappings.models import KeyResult  # noqa: E402
 from tests.payloads import github_issue, github_issues_event, github_sub_issue_event  # noqa: E402

@@ -45,8 +45,8 @@ def run(kind: str, database_url: str, tmp: str) -> None:
         github = FakeGithub(rsps)
         github.issues[("Codertocat/Hello-World", 10)] = anchor
         github.sub_issue_lists[("Codertocat/Hello-World", 10)] = kids
+        from integration.apply.processing import apply_parsed  # the anchor arrives as a webhook would
         from integration.db import unit_of_work
-        from integration.jobs.processing import apply_parsed  # the anchor arrives as a webhook would
         from webhooks.github import parse
 
         with unit_of_work(rt.sessions) as session:

@@ -1,7 +1,7 @@
 """The OKR domain's wiring: which okrs.yml, reloaded when it changes, and a Context per unit of work.
 
 Reading never writes: `context` only builds a Context from the mapping as last loaded. Bringing the
-database in line with okrs.yml is the explicit step `sync` (integration.jobs.mapping_sync runs it at a
+database in line with okrs.yml is the explicit step `sync` (integration.apply.mapping_sync runs it at a
 worker's start, on its periodic check, and for `okrbot mappings sync`).
 """
 

@@ -17,10 +17,10 @@ from webhooks.github import GithubOptions
 from webhooks.inbox import Inbox
 from webhooks.jira import JiraOptions
 
+from .apply.processing import count_waiting
 from .config import Settings
 from .db import make_engine, make_sessionmaker
 from .domain import Domain
-from .jobs.processing import count_waiting
 from .jobs.queue import Doorbell, make_huey
 from .jobs.tasks import Tasks, register_tasks
 from .metrics import Metrics

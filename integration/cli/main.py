@@ -10,8 +10,8 @@ import threading
 
 import click
 
+from ..apply.mapping_sync import sync_mapping_file
 from ..db import current_revision, upgrade
-from ..jobs.mapping_sync import sync_mapping_file
 from ..runtime import Runtime
 from .common import ensure_schema, runtime_from_env, with_runtime
 from .inspect import deliveries, outbox

@@ -8,8 +8,8 @@ import click
 
 from mappings.okrs_file import MappingFileError, describe_mapping, load_mapping
 
+from ..apply.mapping_sync import sync_mapping_file
 from ..domain import configured_trackers, mapping_path
-from ..jobs.mapping_sync import sync_mapping_file
 from ..runtime import Runtime
 from .common import settings_from_env, with_runtime
 

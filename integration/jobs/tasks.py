@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 from huey import Huey, crontab
 from huey.api import TaskWrapper
 
+from ..apply.mapping_sync import sync_mapping_file
+from ..apply.processing import DatabaseUnavailable, stuck_deliveries, wait_for_database
+from ..apply.processing import process_deliveries as _process_deliveries
 from ..config import Settings
 from ..reconcile import sync as reconcile
 from ..summaries import post as summary_post
 from ..writeback.sender import due_entries, send
-from .mapping_sync import sync_mapping_file
-from .processing import DatabaseUnavailable, stuck_deliveries, wait_for_database
-from .processing import process_deliveries as _process_deliveries
 
 if TYPE_CHECKING:
     from ..runtime import Runtime

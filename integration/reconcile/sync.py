@@ -22,8 +22,8 @@ from mappings.sources import Source, anchor_source
 from mappings.workitems import find_work_item
 from webhooks import github, jira
 
+from ..apply.mapping_sync import sync_mapping_file
 from ..db import unit_of_work
-from ..jobs.mapping_sync import sync_mapping_file
 from ..trackers.base import RateLimited, TrackerError
 from ..writeback.outbox import note_changes
 from .models import SyncState
@@ -88,7 +88,7 @@ def sync_key_result(rt, kr_id: str, full: bool = False) -> SyncReport:
 
 def apply_snapshots(rt, events: list[Event], cause: str) -> list[int]:
     """One unit of work: store the snapshots, apply them to key results, mark changed comments pending."""
-    from ..jobs.processing import apply_events, schedule_sends
+    from ..apply.processing import apply_events, schedule_sends
 
     with unit_of_work(rt.sessions) as session:
         ctx = rt.domain.context(session, cause=cause)

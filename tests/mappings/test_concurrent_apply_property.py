@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
-from integration.jobs.processing import process_deliveries
+from integration.apply.processing import process_deliveries
 from integration.trackers.models import GithubInstallation
 from integration.writeback.models import OutboxEntry
 from mappings.models import KeyResult, KeyResultEvent, Membership, Objective, WorkItem

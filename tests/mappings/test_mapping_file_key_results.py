@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from integration.jobs.mapping_sync import sync_mapping_file
+from integration.apply.mapping_sync import sync_mapping_file
 from integration.web.app import create_app
 from tests.conftest import as_body, drain, github_headers, jira_headers
 from tests.mappings.test_github_key_results import assert_recount_agrees, numbers

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-import integration.jobs.processing
+import integration.apply.processing
 from integration.config import Settings
 from integration.web.app import create_app
 from tests.conftest import GITHUB_SECRET, as_body, github_headers
@@ -105,7 +105,7 @@ def test_outage_mid_batch_is_waited_out_and_the_rest_applied_at_once(make_runtim
     with rt.sessions() as s:
         ids = list(s.scalars(select(Delivery.id).order_by(Delivery.id)))
 
-    real_after_commit, outage = integration.jobs.processing._after_commit, {}
+    real_after_commit, outage = integration.apply.processing._after_commit, {}
 
     def after_commit(rt_, result):
         real_after_commit(rt_, result)
@@ -114,7 +114,7 @@ def test_outage_mid_batch_is_waited_out_and_the_rest_applied_at_once(make_runtim
             outage["at"] = time.monotonic()
             threading.Timer(2.0, lambda: (outage.setdefault("back", time.monotonic()), cut_relay.restore())).start()
 
-    monkeypatch.setattr(integration.jobs.processing, "_after_commit", after_commit)
+    monkeypatch.setattr(integration.apply.processing, "_after_commit", after_commit)
     rt.tasks.process_deliveries.call_local(ids)  # what a worker thread runs for this task
     finished = time.monotonic()
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import OperationalError
 
-from integration.jobs.processing import process_delivery
+from integration.apply.processing import process_delivery
 from integration.web.app import create_app
 from mappings.models import WorkItem
 from tests.conftest import as_body, drain, github_headers
@@ -58,15 +58,15 @@ def test_sweep_leaves_fresh_and_processed_deliveries_alone(rt, client):
 
 
 def test_failing_processing_retries_with_backoff_then_fails_for_good(make_runtime, settings, monkeypatch):
-    import integration.jobs.processing
+    import integration.apply.processing
 
     rt = make_runtime(settings.with_overrides(max_attempts=3))
-    real_note_changes = integration.jobs.processing.note_changes
+    real_note_changes = integration.apply.processing.note_changes
 
     def broken(*args):
         raise RuntimeError("domain exploded")
 
-    monkeypatch.setattr(integration.jobs.processing, "note_changes", broken)  # after the domain wrote its rows
+    monkeypatch.setattr(integration.apply.processing, "note_changes", broken)  # after the domain wrote its rows
     client = create_app(rt.settings, runtime=rt).test_client()
     body = as_body(OPENED)
     client.post("/webhooks/github", data=body, headers=github_headers(body, "issues"))
@@ -83,7 +83,7 @@ def test_failing_processing_retries_with_backoff_then_fails_for_good(make_runtim
     with rt.sessions() as s:  # the failed unit of work left nothing behind
         assert s.get(WorkItem, "github:Codertocat/Hello-World#1") is None
     # a failed delivery never blocks the others
-    monkeypatch.setattr(integration.jobs.processing, "note_changes", real_note_changes)
+    monkeypatch.setattr(integration.apply.processing, "note_changes", real_note_changes)
     client.post("/webhooks/github", data=second, headers=github_headers(second, "issues"))
     drain(rt)
     assert [x.status for x in deliveries(rt)] == [FAILED, PROCESSED]

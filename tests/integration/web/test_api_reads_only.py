@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import event
 
+from integration.apply.mapping_sync import sync_mapping_file
 from integration.cli.main import main
-from integration.jobs.mapping_sync import sync_mapping_file
 from mappings.models import KeyResult
 from tests.conftest import GITHUB_SECRET, JIRA_SECRET
 
