@@ -20,8 +20,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/okrbot serve --host 127.0.0.1 --port 8000
 
+# The import contracts (pyproject's [tool.importlinter]) first: a room importing upward fails the run.
 # pytest exits 5 when it collects no test, so an empty run fails here instead of passing silently.
 test: $(VENV)/.installed-test
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-test
