@@ -1,8 +1,10 @@
 """okrs.yml into the database, as an explicit step (a read never does it).
 
 It runs at a worker's start, on the worker's periodic check (`okrbot.mappings`, every minute: a stat of
-the file, no database work unless it changed), and for `okrbot mappings sync`. What the file changed
-is written back and backfilled like any other change: outbox entries in the same transaction, the
+the file, no database work unless it changed), and for `okrbot mappings sync`. The periodic check runs
+in whichever worker process takes it, so each process also checks before the tasks that use the
+mapping (processing, summaries, reconcile): every process applies the file it synced. What the file
+changed is written back and backfilled like any other change: outbox entries in the same transaction, the
 sends and backfills queued once it commits.
 """
 

@@ -64,6 +64,7 @@ def register_tasks(huey: Huey, settings: Settings, runtime: Callable[[], Runtime
     @huey.task(name="okrbot.process_deliveries")
     def process_deliveries(ids: list[int]) -> None:
         rt = runtime()
+        sync_mapping_file(rt)  # this process applies with the current okrs.yml (a stat while unchanged)
         try:
             retries = apply_deliveries(rt, ids)
         except DatabaseUnavailable:
@@ -130,6 +131,7 @@ def register_tasks(huey: Huey, settings: Settings, runtime: Callable[[], Runtime
     def summaries() -> int:
         """Weekly summaries and check-in reminders that are due; retries of those that failed."""
         rt = runtime()
+        sync_mapping_file(rt)  # the summary targets of the current okrs.yml
         claimed = summary_post.run_due(rt)
         for post_id in summary_post.retry_due(rt):
             deliver_summary(post_id)
