@@ -60,7 +60,8 @@ def test_sweep_leaves_fresh_and_processed_deliveries_alone(rt, client):
 def test_failing_processing_retries_with_backoff_then_fails_for_good(make_runtime, settings, monkeypatch):
     import integration.apply.processing
 
-    rt = make_runtime(settings.with_overrides(max_attempts=3))
+    # a retry an hour away: `drain` runs queued tasks whose time has come, and the test runs the retries itself
+    rt = make_runtime(settings.with_overrides(max_attempts=3, retry_base_seconds=3600))
     real_note_changes = integration.apply.processing.note_changes
 
     def broken(*args):
