@@ -204,9 +204,9 @@ def _deadlock() -> OperationalError:
 
 
 def test_a_lock_conflict_runs_the_batch_again_at_once(rt, client, monkeypatch):
-    import integration.processing
+    import integration.apply.processing
 
-    real, calls = integration.processing._claim_and_apply, []
+    real, calls = integration.apply.processing._claim_and_apply, []
 
     def conflict_once(rt_, ids):
         calls.append(ids)
@@ -214,7 +214,7 @@ def test_a_lock_conflict_runs_the_batch_again_at_once(rt, client, monkeypatch):
             raise _deadlock()
         return real(rt_, ids)
 
-    monkeypatch.setattr(integration.processing, "_claim_and_apply", conflict_once)
+    monkeypatch.setattr(integration.apply.processing, "_claim_and_apply", conflict_once)
     body = as_body(OPENED)
     client.post("/webhooks/github", data=body, headers=github_headers(body, "issues"))
     rt.doorbell.flush()
@@ -225,10 +225,11 @@ def test_a_lock_conflict_runs_the_batch_again_at_once(rt, client, monkeypatch):
 
 
 def test_lock_conflicts_that_persist_retry_later_and_never_fail(make_runtime, settings, monkeypatch):
-    import integration.processing
+    import integration.apply.processing
 
     rt = make_runtime(settings.with_overrides(max_attempts=2))
-    monkeypatch.setattr(integration.processing, "_claim_and_apply", lambda rt_, ids: (_ for _ in ()).throw(_deadlock()))
+    monkeypatch.setattr(integration.apply.processing, "_claim_and_apply",
+                        lambda rt_, ids: (_ for _ in ()).throw(_deadlock()))
     client = create_app(rt.settings, runtime=rt).test_client()
     body = as_body(OPENED)
     client.post("/webhooks/github", data=body, headers=github_headers(body, "issues"))
