@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from mappings.models import FAILED, Delivery
 
-from .config import ConfigError, load_settings
+from .config import ConfigError, Settings, load_settings, warn_unknown_settings
 from .db import current_revision, head_revision, upgrade
 from .logs import configure_logging
 from .runtime import Runtime, build_runtime
@@ -20,14 +20,21 @@ from .runtime import Runtime, build_runtime
 log = logging.getLogger("okrbot.cli")
 
 
-def _runtime() -> Runtime:
-    from mappings.okrs_file import MappingFileError
-
+def _settings() -> Settings:
+    """The settings of this process, its logging set up and any misspelt OKRBOT_* variable told."""
     try:
         settings = load_settings()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     configure_logging(settings.log_level)
+    warn_unknown_settings(settings)
+    return settings
+
+
+def _runtime() -> Runtime:
+    from mappings.okrs_file import MappingFileError
+
+    settings = _settings()
     try:
         return build_runtime(settings)
     except MappingFileError as exc:  # a bad okrs.yml stops the start, saying where and why
@@ -262,10 +269,7 @@ def check(file: str | None) -> None:
 
     from .domain import configured_trackers, mapping_path
 
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = _settings()
     path = file or mapping_path(settings)
     if path is None:
         raise click.ClickException("no mapping file: pass FILE, set OKRBOT_MAPPINGS, or create ./okrs.yml")

@@ -6,6 +6,8 @@ settings are read here instead, into one frozen object that the app, the CLI and
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -13,6 +15,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 PREFIX = "OKRBOT_"
+# Variables with the prefix that are read by the test suite, not by okrbot: no warning for them.
+NOT_SETTINGS = ("OKRBOT_TEST_", "OKRBOT_UPDATE_GOLDEN", "OKRBOT_SHARED")
+log = logging.getLogger("okrbot.config")
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub's own cap on webhook payloads
 DEFAULT_DROPPED_RESOLUTIONS = ("Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce", "Declined")
 
@@ -33,6 +38,7 @@ class Settings:
     retry_base_seconds: float = 2.0
     sweep_after_seconds: int = 60
     apply_batch_size: int = 50  # deliveries a worker claims and applies in one transaction
+    doorbell_window_ms: float = 50.0  # the doorbell gathers deliveries committed this close together
     max_body_bytes: int = MAX_BODY_BYTES
     jira_dropped_resolutions: tuple[str, ...] = DEFAULT_DROPPED_RESOLUTIONS
     jira_epic_link_field: str | None = None
@@ -59,7 +65,7 @@ class Settings:
     jira_email: str | None = None
     jira_api_token: str | None = field(default=None, repr=False)
     jira_pat: str | None = field(default=None, repr=False)
-    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+    unknown_variables: tuple[str, ...] = ()  # OKRBOT_* names that are no setting (names only: values may be secrets)
 
     @property
     def effective_queue_url(self) -> str:
@@ -88,14 +94,21 @@ def _bool(name: str, value: str) -> bool:
     raise ConfigError(f"{PREFIX}{name}: expected 1/0, true/false, yes/no or on/off, got {value!r}")
 
 
-def _positive_int(name: str, value: str) -> int:
+def _number(name: str, value: str, expected: str, cast=float, low: float = 0, high: float | None = None):
+    """A number within [low, high]; `expected` says in words what was asked for."""
     try:
-        number = int(value)
+        number = cast(value)
     except ValueError:
-        raise ConfigError(f"{PREFIX}{name}: expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise ConfigError(f"{PREFIX}{name}: must be at least 1, got {number}")
-    return number
+        raise ConfigError(f"{PREFIX}{name}: expected {expected}, got {value!r}") from None
+    if number >= low and (high is None or number <= high):
+        return number
+    rule = f"must be between {low} and {high}" if high is not None else \
+        "must not be negative" if low == 0 else f"must be at least {low}"
+    raise ConfigError(f"{PREFIX}{name}: {rule}, got {value.strip()}")
+
+
+def _positive_int(name: str, value: str) -> int:
+    return _number(name, value, "a whole number", int, low=1)
 
 
 def _check_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
@@ -116,6 +129,7 @@ _PARSERS = {
     "MAX_ATTEMPTS": ("max_attempts", _positive_int),
     "SWEEP_AFTER_SECONDS": ("sweep_after_seconds", _positive_int),
     "APPLY_BATCH_SIZE": ("apply_batch_size", _positive_int),
+    "DOORBELL_WINDOW_MS": ("doorbell_window_ms", lambda n, v: _milliseconds(n, v)),
     "JIRA_DROPPED_RESOLUTIONS": ("jira_dropped_resolutions", lambda n, v: _csv(v)),
     "JIRA_EPIC_LINK_FIELD": ("jira_epic_link_field", lambda n, v: v.strip() or None),
     "JIRA_STORY_POINTS_FIELD": ("jira_story_points_fields", lambda n, v: _csv(v)),
@@ -146,13 +160,11 @@ _PARSERS = {
 
 
 def _seconds(name: str, value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name}: expected a number of seconds, got {value!r}") from None
-    if number < 0:
-        raise ConfigError(f"{PREFIX}{name}: must not be negative, got {value}")
-    return number
+    return _number(name, value, "a number of seconds")
+
+
+def _milliseconds(name: str, value: str) -> float:
+    return _number(name, value, "a number of milliseconds")
 
 
 def _pem(name: str, value: str) -> str:
@@ -177,13 +189,7 @@ def _nonempty(name: str, value: str) -> str:
 
 
 def _points(name: str, value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name}: expected a number of percentage points, got {value!r}") from None
-    if not 0 <= number <= 100:
-        raise ConfigError(f"{PREFIX}{name}: must be between 0 and 100, got {value}")
-    return number
+    return _number(name, value, "a number of percentage points", high=100)
 
 
 def _regex(name: str, value: str) -> str:
@@ -226,7 +232,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if raw is not None:
             values[attr] = parse(suffix, raw)
     known = {PREFIX + s for s in _PARSERS}
-    values["extra"] = {k: v for k, v in env.items() if k.startswith(PREFIX) and k not in known}
+    values["unknown_variables"] = tuple(sorted(k for k in env if k.startswith(PREFIX) and k not in known
+                                               and not k.startswith(NOT_SETTINGS)))
     settings = Settings(**values)
     _check_writers(settings)
     return settings
@@ -239,3 +246,19 @@ def settings_from_mapping(base: Settings, overrides: Mapping[str, object]) -> Se
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
     return replace(base, **overrides)
+
+
+def unknown_setting_warnings(settings: Settings) -> list[str]:
+    """One line per OKRBOT_* variable that is no setting, with the closest known name when one is close."""
+    lines = []
+    for name in settings.unknown_variables:
+        # compared without the prefix: every name shares it, so it would make any two names "close"
+        close = difflib.get_close_matches(name.removeprefix(PREFIX), sorted(_PARSERS), n=1)
+        lines.append(f"{name} is not a setting" + (f" (did you mean {PREFIX}{close[0]}?)" if close else ""))
+    return lines
+
+
+def warn_unknown_settings(settings: Settings) -> None:
+    """At the start of every process (web, worker, CLI): a misspelt setting must not pass unnoticed."""
+    for line in unknown_setting_warnings(settings):
+        log.warning(line)

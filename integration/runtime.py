@@ -62,5 +62,5 @@ def build_runtime(settings: Settings) -> Runtime:
     rt.readers = Readers(settings)
     rt.metrics = Metrics(lambda: count_waiting(rt))
     rt.tasks = register_tasks(rt.huey, rt)
-    rt.doorbell = Doorbell(rt.tasks.process_deliveries)
+    rt.doorbell = Doorbell(rt.tasks.process_deliveries, window=settings.doorbell_window_ms / 1000)
     return rt
