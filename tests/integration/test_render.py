@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from integration.render import Change, CommentView, bar, numbers_line, render_github, render_jira
+from tests.golden import golden
 
-GOLDEN = Path(__file__).parent / "golden"
 VIEW = CommentView(
     kr_id="gh-acme-web-12", title="Ship the new onboarding", objective="Grow adoption",
     period=("2026-10-01", "2026-12-31"), measure="count", done=6, dropped=1, total=10, target=None,
@@ -21,12 +19,6 @@ VIEW = CommentView(
              Change("acme/api#3", "added")),
     updated_at=datetime(2026, 11, 20, 14, 5, tzinfo=UTC))
 
-
-def golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("OKRBOT_UPDATE_GOLDEN") == "1":
-        path.write_text(text)
-    assert text == path.read_text()
 
 
 @pytest.mark.parametrize(("name", "view"), [

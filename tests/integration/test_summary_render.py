@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
@@ -26,8 +24,8 @@ from integration.summary_render import (
     render_summary_jira,
 )
 from mappings.forecast import Forecast
+from tests.golden import golden
 
-GOLDEN = Path(__file__).parent / "golden"
 CLOUD_ID = "5b10a2844c20165700ede210"  # a Jira Cloud accountId: 24 hex digits
 
 
@@ -90,12 +88,6 @@ def jira_view(flavour: str) -> SummaryView:
 EMPTY = replace(VIEW, objectives=(), unassigned=(), needs_owner=(), no_movement=(), done_by_contributor=(),
                 overall_percent=None)
 
-
-def golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("OKRBOT_UPDATE_GOLDEN") == "1":
-        path.write_text(text)
-    assert text == path.read_text()
 
 
 def test_golden_summaries():
