@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .retry import RetryPolicy
+
 PREFIX = "OKRBOT_"
 # Variables with the prefix that are read by the test suite, not by okrbot: no warning for them.
 NOT_SETTINGS = ("OKRBOT_TEST_", "OKRBOT_UPDATE_GOLDEN", "OKRBOT_SHARED")
@@ -34,8 +36,8 @@ class Settings:
     jira_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     insecure_accept_unsigned: bool = False
     api_token: str | None = field(default=None, repr=False)
-    max_attempts: int = 8
-    retry_base_seconds: float = 2.0
+    max_attempts: int = 8  # tries of a delivery, and of a write, before it is failed for good
+    retry_base_seconds: float = 2.0  # the first retry's wait; each next one waits twice as long
     sweep_after_seconds: int = 60
     apply_batch_size: int = 50  # deliveries a worker claims and applies in one transaction
     doorbell_window_ms: float = 50.0  # the doorbell gathers deliveries committed this close together
@@ -76,6 +78,10 @@ class Settings:
             path = Path(db.path[1:])  # sqlite:///relative.db → "relative.db"; sqlite:////abs → "/abs"
             return f"sqlite:///{path.with_name(path.stem + '-queue.db')}"
         return "sqlite:///okrbot-queue.db"
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return RetryPolicy(self.max_attempts, self.retry_base_seconds)
 
     def with_overrides(self, **kw) -> Settings:
         return replace(self, **kw)

@@ -1,5 +1,8 @@
 """Sending one outbox entry: claim and render (a transaction), call the tracker (none), settle (another).
 
+The sender owns how every write (comment, summary, reminder) goes out: the per-credential budget,
+rate limits and retries. What to write is write-back's (integration/writeback.py).
+
 The HTTP call happens outside any database transaction; the claim is committed first, with
 `uncertain` set when a create may follow, so a crash at any point leaves an entry that the sweep
 finds and that looks for its marker before writing again.
@@ -11,19 +14,36 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
 from mappings.keys import WorkItemKey
-from mappings.models import DRY_RUN, PENDING, SENDING, SENT, SKIPPED, WRITE_FAILED, KeyResult, OutboxEntry
+from mappings.models import (
+    DRY_RUN,
+    PENDING,
+    SENDING,
+    SENT,
+    SKIPPED,
+    WRITE_FAILED,
+    CredentialBudget,
+    KeyResult,
+    OutboxEntry,
+)
 from mappings.progress import Counters
 from mappings.views import Thresholds
 
 from .comment_view import comment_view
 from .db import unit_of_work
 from .render import marker
-from .trackers.base import Anchor, CommentClient, CommentMissing, Gone, RateLimited, Transient
-from .writeback import after_failure, body_for, body_hash, error_text, reserve_write
+from .retry import RetryPolicy
+from .trackers.base import Anchor, CommentClient, CommentMissing, Gone, RateLimited, TrackerError, Transient
+from .writeback import body_for, body_hash
 
 log = logging.getLogger("okrbot.writeback")
 CLAIM = timedelta(minutes=2)
+# GitHub: at least one second between content-creating requests. The reservation is taken when a send
+# is claimed, a little before its request leaves; the margin keeps the requests themselves ≥ 1 s apart.
+WRITE_SPACING = timedelta(seconds=1.1)
 
 
 @dataclass(frozen=True)
@@ -151,7 +171,7 @@ def _settle(rt, session, plan: Plan, outcome: Outcome, now: datetime) -> float |
         return None
     entry.last_error = error_text(error)
     entry.uncertain = entry.uncertain or getattr(error, "uncertain", False)
-    delay = after_failure(session, error, plan.client.credential, entry.attempts, now)
+    delay = after_failure(session, error, plan.client.credential, entry.attempts, now, rt.settings.retry)
     if delay is None:
         _finish(entry, WRITE_FAILED, entry.last_error, now)
         log.error("comment of %s on %s failed for good after %d attempt(s): %s", entry.kr_id, plan.anchor.key,
@@ -172,3 +192,47 @@ def due_entries(rt, now: datetime | None = None, limit: int = 500) -> list[int]:
                             (OutboxEntry.state == SENDING) & (OutboxEntry.claimed_until < now)))
                  .order_by(OutboxEntry.due_at).limit(limit))
         return list(session.scalars(query))
+
+
+def reserve_write(session: Session, credential: str, now: datetime) -> datetime | None:
+    """Take this second of the credential's budget; None when taken, else when to come back."""
+    budget = session.get(CredentialBudget, credential, with_for_update=True)
+    if budget is None:
+        try:
+            with session.begin_nested():
+                session.add(CredentialBudget(credential=credential, next_write_at=now + WRITE_SPACING))
+            return None
+        except IntegrityError:  # another worker made the row this instant: it has this second
+            return now + WRITE_SPACING
+    if budget.next_write_at > now:
+        return budget.next_write_at
+    budget.next_write_at = now + WRITE_SPACING
+    return None
+
+
+def hold_credential(session: Session, credential: str, until: datetime) -> None:
+    """After a rate limit: nothing more on this credential until `until`."""
+    budget = session.get(CredentialBudget, credential, with_for_update=True)
+    if budget is None:
+        session.add(CredentialBudget(credential=credential, next_write_at=until))
+    elif budget.next_write_at < until:
+        budget.next_write_at = until
+
+
+def error_text(error: TrackerError) -> str:
+    return f"{type(error).__name__}: {error.message}"[:2000]
+
+
+def after_failure(session: Session, error: TrackerError, credential: str, attempts: int, now: datetime,
+                  policy: RetryPolicy) -> float | None:
+    """Seconds until the next try of a failed write, or None to give up (the caller records it failed).
+
+    Gone never retries; a rate limit waits as asked and holds the credential for every writer;
+    anything else follows the one retry policy (that of deliveries too).
+    """
+    if isinstance(error, Gone):
+        return None
+    if isinstance(error, RateLimited):
+        hold_credential(session, credential, now + timedelta(seconds=error.retry_after))
+        return error.retry_after
+    return policy.delay(attempts)

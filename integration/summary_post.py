@@ -20,9 +20,9 @@ from mappings.views import ownership_of, progress_of
 from .db import unit_of_work
 from .render import marker
 from .schedule import is_due, iso_week
+from .sender import after_failure, error_text, reserve_write
 from .summaries import History, SummaryTarget, build_view, owner_call, previous_percents, render, targets
 from .trackers.base import Anchor, Gone, RateLimited, Transient
-from .writeback import after_failure, error_text, reserve_write
 
 log = logging.getLogger("okrbot.summaries")
 
@@ -106,7 +106,7 @@ def _settle(rt, post_id: int, credential: str, comment_id: str | None, error, no
             post.state, post.comment_id, post.posted_at, post.uncertain = "sent", comment_id, now, False
             return None
         post.last_error = error_text(error)
-        delay = after_failure(session, error, credential, post.attempts, now)
+        delay = after_failure(session, error, credential, post.attempts, now, rt.settings.retry)
         if delay is None:
             post.state = "failed"
             log.error("%s for %s failed for good: %s", post.kind, post.target, error.message)

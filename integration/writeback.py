@@ -1,4 +1,6 @@
-"""Write-back: one living progress comment per key result, through the outbox.
+"""Write-back, what to write: one living progress comment per key result, through the outbox.
+
+How it is sent, spaced and retried is the sender's (integration/sender.py).
 
 - A change to a key result marks its outbox entry pending, in the transaction of the change itself,
   with a quiet period (OKRBOT_WRITE_DELAY): a burst of events yields one write.
@@ -16,18 +18,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mappings.models import PENDING, SENDING, CredentialBudget, OutboxEntry
+from mappings.models import PENDING, SENDING, OutboxEntry
 
 from .render import render_github, render_jira
-from .trackers.base import Gone, RateLimited, TrackerError
 
 KIND = "progress_comment"
-# GitHub: at least one second between content-creating requests. The reservation is taken when a send
-# is claimed, a little before its request leaves; the margin keeps the requests themselves ≥ 1 s apart.
-WRITE_SPACING = timedelta(seconds=1.1)
 MAX_WAIT_FACTOR = 10  # a key result that never goes quiet is still written every 10 quiet periods
 
 
@@ -66,50 +63,3 @@ def body_for(tracker: str, view) -> str:
 
 def body_hash(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
-
-
-def reserve_write(session: Session, credential: str, now: datetime) -> datetime | None:
-    """Take this second of the credential's budget; None when taken, else when to come back."""
-    budget = session.get(CredentialBudget, credential, with_for_update=True)
-    if budget is None:
-        try:
-            with session.begin_nested():
-                session.add(CredentialBudget(credential=credential, next_write_at=now + WRITE_SPACING))
-            return None
-        except IntegrityError:  # another worker made the row this instant: it has this second
-            return now + WRITE_SPACING
-    if budget.next_write_at > now:
-        return budget.next_write_at
-    budget.next_write_at = now + WRITE_SPACING
-    return None
-
-
-def hold_credential(session: Session, credential: str, until: datetime) -> None:
-    """After a rate limit: nothing more on this credential until `until`."""
-    budget = session.get(CredentialBudget, credential, with_for_update=True)
-    if budget is None:
-        session.add(CredentialBudget(credential=credential, next_write_at=until))
-    elif budget.next_write_at < until:
-        budget.next_write_at = until
-
-
-MAX_ATTEMPTS = 10
-
-
-def error_text(error: TrackerError) -> str:
-    return f"{type(error).__name__}: {error.message}"[:2000]
-
-
-def after_failure(session: Session, error: TrackerError, credential: str, attempts: int,
-                  now: datetime) -> float | None:
-    """Seconds until the next try of a failed write, or None to give up (the caller records it failed).
-
-    Gone never retries; a rate limit waits as asked and holds the credential for every writer;
-    anything else backs off exponentially, up to MAX_ATTEMPTS.
-    """
-    if isinstance(error, Gone):
-        return None
-    if isinstance(error, RateLimited):
-        hold_credential(session, credential, now + timedelta(seconds=error.retry_after))
-        return error.retry_after
-    return None if attempts >= MAX_ATTEMPTS else min(2.0 ** attempts, 3600.0)

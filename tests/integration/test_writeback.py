@@ -110,6 +110,18 @@ def test_nothing_written_when_the_comment_would_not_change(rt, github, post):
     assert entry(rt).state == SENT
 
 
+def test_a_write_that_keeps_failing_is_failed_after_max_attempts_the_limit_of_deliveries_too(rt, github, post):
+    key_result_with_children(post)
+    github.forced += [Forced(500, {"message": "Server Error"})] * rt.settings.max_attempts
+    delays = [send(rt, entry(rt).id, now=later(61 + 3600 * n)) for n in range(rt.settings.max_attempts)]
+    base = rt.settings.retry_base_seconds
+    assert delays == [base * 2 ** n for n in range(rt.settings.max_attempts - 1)] + [None]
+    e = entry(rt)
+    assert (e.state, e.attempts) == (WRITE_FAILED, 8)
+    assert e.last_error == "Transient: GitHub 500: Server Error"
+    assert [m for m, _, _ in github.writes()] == ["POST"] * 8 and github.on(10) == []  # 8 tries, no comment
+
+
 def test_a_burst_is_coalesced_into_one_write(rt, github, post):
     key_result_with_children(post, states=("open",) * 6)
     send(rt, entry(rt).id, now=later())
@@ -128,7 +140,7 @@ def test_a_create_that_answered_500_but_happened_ends_as_one_comment(rt, github,
     key_result_with_children(post)
     github.forced.append(Forced(500, {"message": "Server Error"}, happened=True))
     delay = send(rt, entry(rt).id, now=later())
-    assert delay is not None and delay > 0  # retried later through the queue
+    assert delay == rt.settings.retry_base_seconds  # retried through the queue, after the first back-off step
     e = entry(rt)
     assert (e.state, e.uncertain, e.attempts) == (PENDING, True, 1)
     assert "Transient" in e.last_error
