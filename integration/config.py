@@ -14,6 +14,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from mappings.progress import Thresholds
+from webhooks.github import GithubOptions
+from webhooks.jira import JiraOptions
+
 from .retry import RetryPolicy
 
 PREFIX = "OKRBOT_"
@@ -21,7 +25,6 @@ PREFIX = "OKRBOT_"
 NOT_SETTINGS = ("OKRBOT_TEST_", "OKRBOT_UPDATE_GOLDEN", "OKRBOT_SHARED")
 log = logging.getLogger("okrbot.config")
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub's own cap on webhook payloads
-DEFAULT_DROPPED_RESOLUTIONS = ("Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce", "Declined")
 
 
 class ConfigError(Exception):
@@ -42,7 +45,7 @@ class Settings:
     apply_batch_size: int = 50  # deliveries a worker claims and applies in one transaction
     doorbell_window_ms: float = 50.0  # the doorbell gathers deliveries committed this close together
     max_body_bytes: int = MAX_BODY_BYTES
-    jira_dropped_resolutions: tuple[str, ...] = DEFAULT_DROPPED_RESOLUTIONS
+    jira_dropped_resolutions: tuple[str, ...] = ("Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce", "Declined")
     jira_epic_link_field: str | None = None
     jira_story_points_fields: tuple[str, ...] = ()
     github_points_label_pattern: str = r"^(?:points|size):\s*(\d+(?:\.\d+)?)$"
@@ -63,6 +66,7 @@ class Settings:
     github_app_id: str | None = None
     github_private_key: str | None = field(default=None, repr=False)
     github_api_url: str = "https://api.github.com"
+    tracker_timeout_seconds: float = 10.0  # each tracker API request; the libraries' own default is to wait forever
     jira_url: str | None = None
     jira_email: str | None = None
     jira_api_token: str | None = field(default=None, repr=False)
@@ -82,6 +86,21 @@ class Settings:
     @property
     def retry(self) -> RetryPolicy:
         return RetryPolicy(self.max_attempts, self.retry_base_seconds)
+
+    # The pure parsers and the domain have no defaults of their own: they are told these.
+    @property
+    def github_options(self) -> GithubOptions:
+        return GithubOptions(points_label_pattern=self.github_points_label_pattern)
+
+    @property
+    def jira_options(self) -> JiraOptions:
+        return JiraOptions(dropped_resolutions=self.jira_dropped_resolutions,
+                           epic_link_field=self.jira_epic_link_field,
+                           story_points_fields=self.jira_story_points_fields)
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(self.health_at_risk, self.health_off_track)
 
     def with_overrides(self, **kw) -> Settings:
         return replace(self, **kw)

@@ -52,10 +52,7 @@ def build_runtime(settings: Settings) -> Runtime:
     rt = Runtime(
         settings=settings, engine=engine, sessions=make_sessionmaker(engine),
         huey=make_huey(settings.effective_queue_url), inbox=Inbox(engine), metrics=None,
-        github_options=GithubOptions(points_label_pattern=settings.github_points_label_pattern),
-        jira_options=JiraOptions(dropped_resolutions=settings.jira_dropped_resolutions,
-                                 epic_link_field=settings.jira_epic_link_field,
-                                 story_points_fields=settings.jira_story_points_fields),
+        github_options=settings.github_options, jira_options=settings.jira_options,
     )
     rt.domain = domain
     rt.clients = Clients(settings)

@@ -30,7 +30,6 @@ from mappings.models import (
     OutboxEntry,
 )
 from mappings.progress import Counters
-from mappings.views import Thresholds
 
 from .comment_view import comment_view
 from .db import unit_of_work
@@ -92,7 +91,7 @@ def _claim(rt, session, entry_id: int, now: datetime) -> Plan | float | None:
     if kr is None:
         return None
     tracker = WorkItemKey.parse(kr.anchor_key).tracker
-    view = comment_view(session, kr, now, Thresholds(rt.settings.health_at_risk, rt.settings.health_off_track))
+    view = comment_view(session, kr, now, rt.settings.thresholds)
     body = body_for(tracker, view)
     entry.body_hash, entry.target = body_hash(body), kr.anchor_key
     if entry.body_hash == entry.sent_hash and entry.comment_id:

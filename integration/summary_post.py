@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mappings.keys import WorkItemKey
 from mappings.models import KeyResult, SummaryPost
+from mappings.okrs_schedule import Reminders
 from mappings.views import ownership_of, progress_of
 
 from .db import unit_of_work
@@ -132,8 +133,8 @@ def retry_due(rt, now: datetime | None = None) -> list[int]:
 
 def _reminder_settings(rt):
     mapping = rt.domain.index.mapping
-    reminders = getattr(mapping, "reminders", None) if mapping else None
-    return (reminders.enabled, reminders.after_days, set(reminders.skip_people)) if reminders else (True, 7, set())
+    reminders = (getattr(mapping, "reminders", None) if mapping else None) or Reminders()  # the file's defaults
+    return reminders.enabled, reminders.after_days, set(reminders.skip_people)
 
 
 def due_reminders(rt, now: datetime) -> list[int]:

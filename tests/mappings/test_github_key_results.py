@@ -98,7 +98,8 @@ def test_key_result_from_a_labelled_issue_with_five_sub_issues(feed, client, rt)
     assert body["contributors"] == [{"login": "bob", "done": 2, "open": 1}, {"login": "dave", "done": 1, "open": 0}]
     now = datetime.now(UTC)
     period = body["period"]
-    expected = compute_health(75.0, date.fromisoformat(period["start"]), date.fromisoformat(period["end"]), now)
+    expected = compute_health(75.0, date.fromisoformat(period["start"]), date.fromisoformat(period["end"]), now,
+                              rt.settings.thresholds)
     assert body["health"] == expected
 
     with rt.sessions() as s:
