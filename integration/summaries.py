@@ -24,6 +24,7 @@ from mappings.views import health_of, ownership_of, progress_of
 from mappings.workitems import find_work_item
 
 from .comment_view import item_ref
+from .markup import MARKUPS
 from .summary_render import (
     BurnupWeek,
     DoneItem,
@@ -31,8 +32,7 @@ from .summary_render import (
     SummaryObjective,
     SummaryView,
     mention,
-    render_summary_github,
-    render_summary_jira,
+    render_summary,
 )
 
 SUMMARY_LABEL = "okr-summary"
@@ -227,7 +227,7 @@ def _week(now: datetime, target: SummaryTarget) -> str:
 
 
 def render(tracker: str, view: SummaryView) -> str:
-    return render_summary_github(view) if tracker == "github" else render_summary_jira(view)
+    return render_summary(view, MARKUPS[tracker])
 
 
 def previous_percents(session: Session, target_id: str) -> dict:

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from mappings.models import PENDING, SENDING, OutboxEntry
 
-from .render import render_github, render_jira
+from .markup import MARKUPS
+from .render import render_comment
 
 KIND = "progress_comment"
 MAX_WAIT_FACTOR = 10  # a key result that never goes quiet is still written every 10 quiet periods
@@ -58,7 +59,7 @@ def note_changes(session: Session, kr_ids: set[str], now: datetime, delay: float
 
 
 def body_for(tracker: str, view) -> str:
-    return render_github(view) if tracker == "github" else render_jira(view)
+    return render_comment(view, MARKUPS[tracker])
 
 
 def body_hash(body: str) -> str:
