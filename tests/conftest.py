@@ -126,6 +126,13 @@ def client(app):
     return app.test_client()
 
 
+def key_result_json(client, kr_id: str) -> dict:
+    """What the read API answers for one key result (it must answer 200)."""
+    response = client.get(f"/api/v1/key-results/{kr_id}")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
 def drain(rt) -> int:
     """Run every queued task with the real queue, as the consumer would; return how many ran."""
     rt.doorbell.flush()

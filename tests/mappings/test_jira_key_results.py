@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from integration.app import create_app
-from tests.conftest import drain
+from tests.conftest import drain, key_result_json
 from tests.mappings.test_github_key_results import assert_recount_agrees, numbers
 from tests.payloads import DONE, IN_PROGRESS, TO_DO, jira_issue_event
 
@@ -24,9 +24,7 @@ def feed(post_jira, rt):
 
 
 def kr_json(client, kr_id: str = KR) -> dict:
-    response = client.get(f"/api/v1/key-results/{kr_id}")
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
+    return key_result_json(client, kr_id)
 
 
 @pytest.mark.parametrize("flavour", ["cloud", "server"])
