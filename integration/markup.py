@@ -14,6 +14,15 @@ HEALTH_WORDS = {"on_track": "on track", "at_risk": "at risk", "off_track": "off 
                 "not_started": "not started", "unknown": "unknown"}
 HEALTH_ICONS = {"on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "not_started": "⚪", "unknown": "⚪"}
 
+BAR_CELLS = 10
+
+
+def bar(percent: float | None) -> str:
+    """`▓▓▓▓▓▓░░░░` for 60%: the same characters in both trackers, only the code span around it differs."""
+    filled = 0 if percent is None else max(0, min(BAR_CELLS, int(min(percent, 100.0) // 10)))
+    return "▓" * filled + "░" * (BAR_CELLS - filled)
+
+
 _GITHUB_AT = re.compile(r"(?<![\w`])@(?=[\w-])")
 
 

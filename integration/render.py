@@ -10,9 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from .markup import Markup
-
-BAR_CELLS = 10
+from .markup import Markup, bar
 
 
 @dataclass(frozen=True)
@@ -62,11 +60,6 @@ def marker(tracker: str, ident: str, kind: str = "kr") -> str:
 def is_own_comment(body: str) -> bool:
     """Whether a comment is one of okrbot's own (living comment, summary or reminder)."""
     return OWN_COMMENT.search(body) is not None
-
-
-def bar(percent: float | None) -> str:
-    filled = 0 if percent is None else max(0, min(BAR_CELLS, int(min(percent, 100.0) // 10)))
-    return "▓" * filled + "░" * (BAR_CELLS - filled)
 
 
 def _number(value: float) -> str:

@@ -14,8 +14,7 @@ from datetime import UTC, date, datetime
 
 from mappings.forecast import DONE, FLAT, LATE, NO_HISTORY, ON_PACE, Forecast
 
-from .markup import Markup
-from .render import bar
+from .markup import Markup, bar
 
 UNASSIGNED_TITLE = "Key results without an objective"
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from integration.markup import GITHUB, JIRA
-from integration.render import Change, CommentView, bar, numbers_line, render_comment
+from integration.markup import GITHUB, JIRA, bar
+from integration.render import Change, CommentView, numbers_line, render_comment
 from tests.golden import golden
 
 VIEW = CommentView(
