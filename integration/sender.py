@@ -3,6 +3,12 @@
 The sender owns how every write (comment, summary, reminder) goes out: the per-credential budget,
 rate limits and retries. What to write is write-back's (integration/writeback.py).
 
+- At most one write per second per credential (a reservation in the database, so several workers
+  share it); rate limits and failures reschedule through the queue (the one retry policy), never a
+  sleep in a worker; an unchanged comment is not written.
+- A create is never repeated blindly: before creating, okrbot looks for its marker on the anchor,
+  and marks the entry `uncertain` while a create is in flight (a crash, a timeout, a 5xx).
+
 The HTTP call happens outside any database transaction; the claim is committed first, with
 `uncertain` set when a create may follow, so a crash at any point leaves an entry that the sweep
 finds and that looks for its marker before writing again.
@@ -17,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mappings.keys import WorkItemKey
 from mappings.models import (
     DRY_RUN,
     PENDING,
@@ -26,17 +31,14 @@ from mappings.models import (
     SKIPPED,
     WRITE_FAILED,
     CredentialBudget,
-    KeyResult,
     OutboxEntry,
 )
-from mappings.progress import Counters
 
-from .comment_view import comment_view
 from .db import unit_of_work
 from .render import marker
 from .retry import RetryPolicy
 from .trackers.base import Anchor, CommentClient, CommentMissing, Gone, RateLimited, TrackerError, Transient
-from .writeback import body_for, body_hash
+from .writeback import what_to_write
 
 log = logging.getLogger("okrbot.writeback")
 CLAIM = timedelta(minutes=2)
@@ -87,13 +89,12 @@ def _claim(rt, session, entry_id: int, now: datetime) -> Plan | float | None:
     not_now = _not_now(entry, now)
     if not_now is not False:
         return not_now
-    kr = _key_result_to_show(session, entry, now)
-    if kr is None:
+    draft = what_to_write(session, entry, now, rt.settings.thresholds)
+    if isinstance(draft, str):
+        _finish(entry, SKIPPED, draft, now)
         return None
-    tracker = WorkItemKey.parse(kr.anchor_key).tracker
-    view = comment_view(session, kr, now, rt.settings.thresholds)
-    body = body_for(tracker, view)
-    entry.body_hash, entry.target = body_hash(body), kr.anchor_key
+    kr, tracker, body = draft.kr, draft.tracker, draft.body
+    entry.body_hash, entry.target = draft.hash, kr.anchor_key
     if entry.body_hash == entry.sent_hash and entry.comment_id:
         _finish(entry, SENT, None, now)  # the comment would not change
         return None
@@ -124,18 +125,6 @@ def _not_now(entry: OutboxEntry | None, now: datetime) -> float | None | bool:
     if entry.due_at > now:
         return (entry.due_at - now).total_seconds()
     return False
-
-
-def _key_result_to_show(session, entry: OutboxEntry, now: datetime) -> KeyResult | None:
-    """The key result, when it has an anchor and something to show; else the entry is skipped."""
-    kr = session.get(KeyResult, entry.kr_id)
-    if kr is None or not kr.active or not kr.anchor_key:
-        _finish(entry, SKIPPED, "no anchor issue to comment on" if kr and kr.active else "key result ended", now)
-        return None
-    if entry.comment_id is None and entry.sent_hash is None and Counters(kr.n_open, kr.n_done, kr.n_dropped).items == 0:
-        _finish(entry, SKIPPED, "no progress to show yet", now)
-        return None
-    return kr
 
 
 def _perform(plan: Plan) -> Outcome:

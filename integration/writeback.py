@@ -4,24 +4,26 @@ How it is sent, spaced and retried is the sender's (integration/sender.py).
 
 - A change to a key result marks its outbox entry pending, in the transaction of the change itself,
   with a quiet period (OKRBOT_WRITE_DELAY): a burst of events yields one write.
-- The send renders the comment from the database as it is then; an unchanged comment is not written.
-- At most one write per second per credential (a reservation in the database, so several workers
-  share it); rate limits and failures reschedule through the queue, never a sleep in a worker.
-- A create is never repeated blindly: before creating, okrbot looks for its marker on the anchor,
-  and marks the entry `uncertain` while a create is in flight (a crash, a timeout, a 5xx).
+- What is written is decided at send time (`what_to_write`): the comment rendered from the database
+  as it is then, or the reason there is nothing to write (the key result ended, has no anchor issue,
+  or shows no progress yet).
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from mappings.models import PENDING, SENDING, OutboxEntry
+from mappings.keys import WorkItemKey
+from mappings.models import PENDING, SENDING, KeyResult, OutboxEntry
+from mappings.progress import Counters, Thresholds
 
+from .comment_view import comment_view
 from .markup import MARKUPS
 from .render import render_comment
 
@@ -58,9 +60,27 @@ def note_changes(session: Session, kr_ids: set[str], now: datetime, delay: float
     return sorted(started)
 
 
-def body_for(tracker: str, view) -> str:
-    return render_comment(view, MARKUPS[tracker])
+@dataclass(frozen=True)
+class Draft:
+    """The comment a key result's entry is to show now: on which tracker, and its text."""
+
+    kr: KeyResult
+    tracker: str
+    body: str
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(self.body.encode()).hexdigest()
 
 
-def body_hash(body: str) -> str:
-    return hashlib.sha256(body.encode()).hexdigest()
+def what_to_write(session: Session, entry: OutboxEntry, now: datetime, thresholds: Thresholds) -> Draft | str:
+    """The comment for this entry as the database stands now, or the reason there is none to write."""
+    kr = session.get(KeyResult, entry.kr_id)
+    if kr is None or not kr.active:
+        return "key result ended"
+    if not kr.anchor_key:
+        return "no anchor issue to comment on"
+    if entry.comment_id is None and entry.sent_hash is None and Counters(kr.n_open, kr.n_done, kr.n_dropped).items == 0:
+        return "no progress to show yet"
+    tracker = WorkItemKey.parse(kr.anchor_key).tracker
+    return Draft(kr, tracker, render_comment(comment_view(session, kr, now, thresholds), MARKUPS[tracker]))

@@ -122,6 +122,19 @@ def test_a_write_that_keeps_failing_is_failed_after_max_attempts_the_limit_of_de
     assert [m for m, _, _ in github.writes()] == ["POST"] * 8 and github.on(10) == []  # 8 tries, no comment
 
 
+def test_nothing_to_write_is_skipped_with_the_reason_and_nothing_is_sent(rt, github, post):
+    post(github_issues_event("opened", parent()))  # a key result with no work yet
+    assert send(rt, entry(rt).id, now=later()) is None
+    assert (entry(rt).state, entry(rt).last_error) == ("skipped", "no progress to show yet")
+    key_result_with_children(post)
+    unlabelled = github_issue(10, title="Ship the new onboarding", assignees=("alice",),
+                              updated_at="2026-11-06T10:00:00Z")
+    post(github_issues_event("unlabeled", unlabelled))  # no longer a key result, before its comment went out
+    assert send(rt, entry(rt).id, now=later()) is None
+    assert (entry(rt).state, entry(rt).last_error) == ("skipped", "key result ended")
+    assert github.writes() == []
+
+
 def test_a_burst_is_coalesced_into_one_write(rt, github, post):
     key_result_with_children(post, states=("open",) * 6)
     send(rt, entry(rt).id, now=later())
