@@ -59,7 +59,7 @@ def test_a_cli_command_tells_them_then_runs(env, tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr  # a warning, not an error: the command still runs
     assert warnings_in(result.stderr) == WARNINGS
-    assert "kr" in result.stdout
+    assert result.stdout.splitlines()[2].startswith("  key result kr: KR — owner: none")
     assert SECRET_VALUE not in result.stderr + result.stdout
 
 
@@ -75,6 +75,10 @@ def test_the_worker_process_tells_them_at_start(env):
             lines.append(line)
     finally:
         worker.terminate()
-        worker.wait(timeout=30)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a consumer that did not stop on SIGTERM must not outlive the test
+            worker.kill()
+            worker.wait()
     assert warnings_in("".join(lines)) == WARNINGS
     assert SECRET_VALUE not in "".join(lines)
