@@ -16,7 +16,7 @@ KR = "jira-proj-1"
 def feed(post_jira, rt):
     def feed(body: dict, delivery: str | None = None):
         response = post_jira(body, delivery=delivery)
-        assert response.status_code in (200, 202), response.get_json()
+        assert response.status_code == 202, response.get_json()
         drain(rt)
         return response
 
