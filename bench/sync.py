@@ -50,7 +50,7 @@ def run(kind: str, database_url: str, tmp: str) -> None:
         from webhooks.github import parse
 
         with unit_of_work(rt.sessions) as session:
-            apply_parsed(rt, session, parse("issues", github_issues_event("opened", anchor)), None)
+            apply_parsed(rt, session, parse("issues", github_issues_event("opened", anchor), rt.github_options), None)
         for label in ("first", "second"):
             before, started = len(rsps.calls), time.perf_counter()
             report = sync_key_result(rt, KR)

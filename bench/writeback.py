@@ -53,6 +53,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from integration.writeback.models import PENDING, SENDING  # noqa: E402
 from tests.conftest import github_headers, load_fixture  # noqa: E402
+from tests.http_wait import wait_until_ok  # noqa: E402
 from tests.payloads import github_issue, github_issues_event, github_sub_issue_event  # noqa: E402
 from webhooks.models import RECEIVED  # noqa: E402
 
@@ -206,17 +207,12 @@ class Okrbot:
         command = [str(exe) if exe.exists() else "okrbot", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         self.log = open(self.log_path, "wb")  # closed in stop()
         self.proc = subprocess.Popen(command, cwd=self.work, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"bench: okrbot serve exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise SystemExit(f"bench: okrbot serve did not answer /healthz within 60 s:\n{self.log_tail()}")
+        if not wait_until_ok(f"{self.url}/healthz", 60, alive=self._alive):
+            raise SystemExit(f"bench: okrbot serve did not answer /healthz within 60 s:\n{self.log_tail()}")
+
+    def _alive(self) -> None:
+        if self.proc.poll() is not None:
+            raise SystemExit(f"bench: okrbot serve exited with {self.proc.returncode}:\n{self.log_tail()}")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -6,15 +6,25 @@ settings are read here instead, into one frozen object that the app, the CLI and
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from mappings.progress import Thresholds
+from webhooks.github import GithubOptions
+from webhooks.jira import JiraOptions
+
+from .retry import RetryPolicy
+
 PREFIX = "OKRBOT_"
+# Variables with the prefix that are read by the test suite, not by okrbot: no warning for them.
+NOT_SETTINGS = ("OKRBOT_TEST_", "OKRBOT_UPDATE_GOLDEN", "OKRBOT_SHARED")
+log = logging.getLogger("okrbot.config")
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub's own cap on webhook payloads
-DEFAULT_DROPPED_RESOLUTIONS = ("Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce", "Declined")
 
 
 class ConfigError(Exception):
@@ -29,12 +39,13 @@ class Settings:
     jira_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     insecure_accept_unsigned: bool = False
     api_token: str | None = field(default=None, repr=False)
-    max_attempts: int = 8
-    retry_base_seconds: float = 2.0
+    max_attempts: int = 8  # tries of a delivery, and of a write, before it is failed for good
+    retry_base_seconds: float = 2.0  # the first retry's wait; each next one waits twice as long
     sweep_after_seconds: int = 60
     apply_batch_size: int = 50  # deliveries a worker claims and applies in one transaction
+    doorbell_window_ms: float = 50.0  # the doorbell gathers deliveries committed this close together
     max_body_bytes: int = MAX_BODY_BYTES
-    jira_dropped_resolutions: tuple[str, ...] = DEFAULT_DROPPED_RESOLUTIONS
+    jira_dropped_resolutions: tuple[str, ...] = ("Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce", "Declined")
     jira_epic_link_field: str | None = None
     jira_story_points_fields: tuple[str, ...] = ()
     github_points_label_pattern: str = r"^(?:points|size):\s*(\d+(?:\.\d+)?)$"
@@ -55,11 +66,12 @@ class Settings:
     github_app_id: str | None = None
     github_private_key: str | None = field(default=None, repr=False)
     github_api_url: str = "https://api.github.com"
+    tracker_timeout_seconds: float = 10.0  # each tracker API request; the libraries' own default is to wait forever
     jira_url: str | None = None
     jira_email: str | None = None
     jira_api_token: str | None = field(default=None, repr=False)
     jira_pat: str | None = field(default=None, repr=False)
-    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+    unknown_variables: tuple[str, ...] = ()  # OKRBOT_* names that are no setting (names only: values may be secrets)
 
     @property
     def effective_queue_url(self) -> str:
@@ -70,6 +82,25 @@ class Settings:
             path = Path(db.path[1:])  # sqlite:///relative.db → "relative.db"; sqlite:////abs → "/abs"
             return f"sqlite:///{path.with_name(path.stem + '-queue.db')}"
         return "sqlite:///okrbot-queue.db"
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return RetryPolicy(self.max_attempts, self.retry_base_seconds)
+
+    # The pure parsers and the domain have no defaults of their own: they are told these.
+    @property
+    def github_options(self) -> GithubOptions:
+        return GithubOptions(points_label_pattern=self.github_points_label_pattern)
+
+    @property
+    def jira_options(self) -> JiraOptions:
+        return JiraOptions(dropped_resolutions=self.jira_dropped_resolutions,
+                           epic_link_field=self.jira_epic_link_field,
+                           story_points_fields=self.jira_story_points_fields)
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(self.health_at_risk, self.health_off_track)
 
     def with_overrides(self, **kw) -> Settings:
         return replace(self, **kw)
@@ -88,14 +119,21 @@ def _bool(name: str, value: str) -> bool:
     raise ConfigError(f"{PREFIX}{name}: expected 1/0, true/false, yes/no or on/off, got {value!r}")
 
 
-def _positive_int(name: str, value: str) -> int:
+def _number(name: str, value: str, expected: str, cast=float, low: float = 0, high: float | None = None):
+    """A number within [low, high]; `expected` says in words what was asked for."""
     try:
-        number = int(value)
+        number = cast(value)
     except ValueError:
-        raise ConfigError(f"{PREFIX}{name}: expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise ConfigError(f"{PREFIX}{name}: must be at least 1, got {number}")
-    return number
+        raise ConfigError(f"{PREFIX}{name}: expected {expected}, got {value!r}") from None
+    if number >= low and (high is None or number <= high):
+        return number
+    rule = f"must be between {low} and {high}" if high is not None else \
+        "must not be negative" if low == 0 else f"must be at least {low}"
+    raise ConfigError(f"{PREFIX}{name}: {rule}, got {value.strip()}")
+
+
+def _positive_int(name: str, value: str) -> int:
+    return _number(name, value, "a whole number", int, low=1)
 
 
 def _check_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
@@ -116,6 +154,7 @@ _PARSERS = {
     "MAX_ATTEMPTS": ("max_attempts", _positive_int),
     "SWEEP_AFTER_SECONDS": ("sweep_after_seconds", _positive_int),
     "APPLY_BATCH_SIZE": ("apply_batch_size", _positive_int),
+    "DOORBELL_WINDOW_MS": ("doorbell_window_ms", lambda n, v: _milliseconds(n, v)),
     "JIRA_DROPPED_RESOLUTIONS": ("jira_dropped_resolutions", lambda n, v: _csv(v)),
     "JIRA_EPIC_LINK_FIELD": ("jira_epic_link_field", lambda n, v: v.strip() or None),
     "JIRA_STORY_POINTS_FIELD": ("jira_story_points_fields", lambda n, v: _csv(v)),
@@ -146,13 +185,11 @@ _PARSERS = {
 
 
 def _seconds(name: str, value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name}: expected a number of seconds, got {value!r}") from None
-    if number < 0:
-        raise ConfigError(f"{PREFIX}{name}: must not be negative, got {value}")
-    return number
+    return _number(name, value, "a number of seconds")
+
+
+def _milliseconds(name: str, value: str) -> float:
+    return _number(name, value, "a number of milliseconds")
 
 
 def _pem(name: str, value: str) -> str:
@@ -177,13 +214,7 @@ def _nonempty(name: str, value: str) -> str:
 
 
 def _points(name: str, value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name}: expected a number of percentage points, got {value!r}") from None
-    if not 0 <= number <= 100:
-        raise ConfigError(f"{PREFIX}{name}: must be between 0 and 100, got {value}")
-    return number
+    return _number(name, value, "a number of percentage points", high=100)
 
 
 def _regex(name: str, value: str) -> str:
@@ -226,7 +257,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if raw is not None:
             values[attr] = parse(suffix, raw)
     known = {PREFIX + s for s in _PARSERS}
-    values["extra"] = {k: v for k, v in env.items() if k.startswith(PREFIX) and k not in known}
+    values["unknown_variables"] = tuple(sorted(k for k in env if k.startswith(PREFIX) and k not in known
+                                               and not k.startswith(NOT_SETTINGS)))
     settings = Settings(**values)
     _check_writers(settings)
     return settings
@@ -239,3 +271,19 @@ def settings_from_mapping(base: Settings, overrides: Mapping[str, object]) -> Se
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
     return replace(base, **overrides)
+
+
+def unknown_setting_warnings(settings: Settings) -> list[str]:
+    """One line per OKRBOT_* variable that is no setting, with the closest known name when one is close."""
+    lines = []
+    for name in settings.unknown_variables:
+        # compared without the prefix: every name shares it, so it would make any two names "close"
+        close = difflib.get_close_matches(name.removeprefix(PREFIX), sorted(_PARSERS), n=1)
+        lines.append(f"{name} is not a setting" + (f" (did you mean {PREFIX}{close[0]}?)" if close else ""))
+    return lines
+
+
+def warn_unknown_settings(settings: Settings) -> None:
+    """At the start of every process (web, worker, CLI): a misspelt setting must not pass unnoticed."""
+    for line in unknown_setting_warnings(settings):
+        log.warning(line)

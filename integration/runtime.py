@@ -7,7 +7,7 @@ tests build their own. It is frozen: nothing is swapped at run time. What a look
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from huey import Huey
 from sqlalchemy.engine import Engine
@@ -66,10 +66,9 @@ def build_runtime(settings: Settings, *, resolve_fields: bool = False) -> Runtim
     rt = Runtime(
         settings=settings, engine=engine, sessions=make_sessionmaker(engine), huey=huey, inbox=Inbox(engine),
         metrics=Metrics(lambda: count_waiting(runtime())),
-        github_options=GithubOptions(points_label_pattern=settings.github_points_label_pattern),
-        jira_options=JiraOptions(dropped_resolutions=settings.jira_dropped_resolutions,
-                                 epic_link_field=settings.jira_epic_link_field, story_points_fields=story_points),
+        github_options=settings.github_options,
+        jira_options=replace(settings.jira_options, story_points_fields=story_points),
         domain=domain, clients=Clients(settings), readers=readers, tasks=tasks,
-        doorbell=Doorbell(tasks.process_deliveries),
+        doorbell=Doorbell(tasks.process_deliveries, window=settings.doorbell_window_ms / 1000),
     )
     return rt

@@ -110,9 +110,19 @@ def period_fraction(start: date, end: date, now: datetime) -> float:
     return (now - begin) / (finish - begin)
 
 
-def compute_health(percent: float | None, start: date, end: date, now: datetime,
-                   at_risk_below: float = 10.0, off_track_below: float = 25.0) -> str:
-    """on_track when progress ≥ expected − 10 points, at_risk down to expected − 25, else off_track.
+@dataclass(frozen=True)
+class Thresholds:
+    """Percentage points below the expected progress where health turns at risk / off track.
+
+    No defaults here: they live with the settings (OKRBOT_HEALTH_AT_RISK, OKRBOT_HEALTH_OFF_TRACK).
+    """
+
+    at_risk: float
+    off_track: float
+
+
+def compute_health(percent: float | None, start: date, end: date, now: datetime, thresholds: Thresholds) -> str:
+    """on_track when progress ≥ expected − at_risk points, at_risk down to expected − off_track, else off_track.
 
     Expected progress is the fraction of the period elapsed; before the period: not_started; with
     no work linked: unknown.
@@ -122,9 +132,9 @@ def compute_health(percent: float | None, start: date, end: date, now: datetime,
     if now < datetime.combine(start, time.min, tzinfo=UTC):
         return NOT_STARTED
     expected = 100.0 * period_fraction(start, end, now)
-    if percent >= expected - at_risk_below:
+    if percent >= expected - thresholds.at_risk:
         return ON_TRACK
-    if percent >= expected - off_track_below:
+    if percent >= expected - thresholds.off_track:
         return AT_RISK
     return OFF_TRACK
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,13 +10,15 @@ from sqlalchemy.orm import Session
 
 from .keyresults import counters_of
 from .models import KeyResult, Membership, Objective, WorkItem
-from .progress import Ownership, Progress, compute_health, compute_ownership, compute_progress, objective_percent
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    at_risk: float = 10.0
-    off_track: float = 25.0
+from .progress import (
+    Ownership,
+    Progress,
+    Thresholds,
+    compute_health,
+    compute_ownership,
+    compute_progress,
+    objective_percent,
+)
 
 
 def progress_of(kr: KeyResult) -> Progress:
@@ -29,7 +30,7 @@ def ownership_of(kr: KeyResult) -> Ownership:
 
 
 def health_of(kr: KeyResult, now: datetime, t: Thresholds) -> str:
-    return compute_health(progress_of(kr).percent, kr.period_start, kr.period_end, now, t.at_risk, t.off_track)
+    return compute_health(progress_of(kr).percent, kr.period_start, kr.period_end, now, t)
 
 
 def _round(value: float | None) -> float | None:

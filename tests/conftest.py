@@ -93,7 +93,7 @@ def database_url(request, tmp_path):
 def settings(database_url, tmp_path) -> Settings:
     return Settings(database_url=database_url, queue_url=f"sqlite:///{tmp_path / 'queue.db'}",
                     github_webhook_secrets=(GITHUB_SECRET,), jira_webhook_secrets=(JIRA_SECRET,),
-                    retry_base_seconds=0.01)
+                    retry_base_seconds=0.01, doorbell_window_ms=1.0)  # almost no wait: the suite rings often
 
 
 @pytest.fixture
@@ -124,6 +124,13 @@ def app(rt):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+def key_result_json(client, kr_id: str) -> dict:
+    """What the read API answers for one key result (it must answer 200)."""
+    response = client.get(f"/api/v1/key-results/{kr_id}")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
 
 
 def drain(rt) -> int:

@@ -80,15 +80,14 @@ def is_used(event: str, action: str | None) -> bool:
 
 @dataclass(frozen=True)
 class GithubOptions:
+    """What the parser is told; no defaults here: they live with the settings (OKRBOT_GITHUB_*)."""
+
     # regex on label names, case-insensitive; group 1 is the estimate
-    points_label_pattern: str = r"^(?:points|size):\s*(\d+(?:\.\d+)?)$"
+    points_label_pattern: str
 
     def __post_init__(self) -> None:
         if re.compile(self.points_label_pattern).groups < 1:
             raise ValueError("points_label_pattern needs a capturing group for the number")
-
-
-DEFAULT_OPTIONS = GithubOptions()
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ class _Delivery:
     options: GithubOptions
 
 
-def parse(event: str, payload: dict, options: GithubOptions = DEFAULT_OPTIONS) -> Parsed:
+def parse(event: str, payload: dict, options: GithubOptions) -> Parsed:
     """What one GitHub delivery means. Raises PayloadError when a used event is structurally unusable."""
     if not isinstance(payload, dict):
         raise PayloadError("GitHub body is not a JSON object")
@@ -407,7 +406,7 @@ def _account(installation: dict) -> str | None:
     return person.login if person else None
 
 
-def issue_snapshot(issue: dict, options: GithubOptions = DEFAULT_OPTIONS, *, parent: WorkItemSnapshot | None = None,
+def issue_snapshot(issue: dict, options: GithubOptions, *, parent: WorkItemSnapshot | None = None,
                    parent_known: bool = False) -> WorkItemSnapshot:
     """A REST API issue object (the same shape as a webhook's `issue`) as a snapshot, for reconcile.
 

@@ -74,17 +74,14 @@ def is_used(webhook_event: str) -> bool:
 
 @dataclass(frozen=True)
 class JiraOptions:
+    """What the parser is told; no defaults here: they live with the settings (OKRBOT_JIRA_*)."""
+
     # resolutions that turn a done issue into a dropped one (case-insensitive, ’ or ')
-    dropped_resolutions: tuple[str, ...] = (
-        "Won't Do", "Won't Fix", "Duplicate", "Cannot Reproduce", "Declined",
-    )
-    # custom field holding the epic's key (company-managed projects), e.g. "customfield_10014"
-    epic_link_field: str | None = None
+    dropped_resolutions: tuple[str, ...]
+    # custom field holding the epic's key (company-managed projects), e.g. "customfield_10014"; None: none
+    epic_link_field: str | None
     # custom fields read, in order, for the estimate; the first holding a number wins
-    story_points_fields: tuple[str, ...] = ()
-
-
-DEFAULT_OPTIONS = JiraOptions()
+    story_points_fields: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -93,7 +90,7 @@ class _Site:
     base: str  # the self URL up to /rest/ (keeps a context path such as /jira)
 
 
-def parse(payload: dict, options: JiraOptions = DEFAULT_OPTIONS) -> Parsed:
+def parse(payload: dict, options: JiraOptions) -> Parsed:
     """What one Jira delivery means. Raises PayloadError when a used event is structurally unusable."""
     if not isinstance(payload, dict):
         raise PayloadError("Jira body is not a JSON object")
@@ -349,7 +346,7 @@ def _site(url: object) -> _Site | None:
     return _Site(host, f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{context}")
 
 
-def issue_snapshot(issue: dict, options: JiraOptions = DEFAULT_OPTIONS) -> WorkItemSnapshot:
+def issue_snapshot(issue: dict, options: JiraOptions) -> WorkItemSnapshot:
     """A REST API issue (the same shape as a webhook's `issue`) as a snapshot, for reconcile."""
     site = _site(issue.get("self"))
     if site is None:

@@ -287,10 +287,6 @@ def schedule_backfills(rt, kr_ids: set[str]) -> None:
             log.warning("queue unreachable, backfill of %s left to the next reconcile: %s", kr_id, exc)
 
 
-def backoff_seconds(rt, attempts: int) -> float:
-    return min(rt.settings.retry_base_seconds * 2 ** (attempts - 1), 3600.0)
-
-
 def _record_failure(rt, delivery_pk: int, error: str) -> float | None:
     with unit_of_work(rt.sessions) as session:
         delivery = session.get(Delivery, delivery_pk, with_for_update=True)
@@ -298,13 +294,13 @@ def _record_failure(rt, delivery_pk: int, error: str) -> float | None:
             return None
         delivery.attempts += 1
         delivery.last_error = error[:2000]
-        if delivery.attempts >= rt.settings.max_attempts:
+        delay = rt.settings.retry.delay(delivery.attempts)
+        if delay is None:
             delivery.status, delivery.next_attempt_at = FAILED, None
             log.error("delivery %s (%s %s) failed for good after %d attempt(s): %s", delivery_pk,
                       delivery.tracker, delivery.event, delivery.attempts, error)
             rt.metrics.processed(delivery.tracker, "failed", None)
             return None
-        delay = backoff_seconds(rt, delivery.attempts)
         delivery.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
         log.warning("delivery %s attempt %d failed, retry in %.0f s: %s", delivery_pk,
                     delivery.attempts, delay, error)

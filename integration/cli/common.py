@@ -8,18 +8,20 @@ import click
 
 from mappings.okrs_file import MappingFileError
 
-from ..config import ConfigError, Settings, load_settings
+from ..config import ConfigError, Settings, load_settings, warn_unknown_settings
 from ..db import current_revision, head_revision, upgrade
 from ..logs import configure_logging
 from ..runtime import Runtime, build_runtime
 
 
 def settings_from_env() -> Settings:
+    """The settings of this process, its logging set up and any misspelt OKRBOT_* variable told."""
     try:
         settings = load_settings()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     configure_logging(settings.log_level)
+    warn_unknown_settings(settings)
     return settings
 
 

@@ -37,12 +37,13 @@ def queue_ping(huey: Huey) -> None:
 
 
 class Doorbell:
-    """Coalesces "process these delivery ids" rings into one enqueue every `window` seconds.
+    """Coalesces "process these delivery ids" rings into one enqueue every `window` seconds
+    (OKRBOT_DOORBELL_WINDOW_MS; its default lives with the settings).
 
     The sender thread starts lazily, in the process that rings (gunicorn forks workers after import).
     """
 
-    def __init__(self, send: Callable[[list[int]], None], window: float = 0.05):
+    def __init__(self, send: Callable[[list[int]], None], window: float):
         self._send = send
         self._window = window
         self._cond = threading.Condition()

@@ -20,9 +20,10 @@ from mappings.keys import GITHUB, WorkItemKey
 from mappings.models import KeyResult, KeyResultEvent, Objective, WorkItem
 from mappings.okrs_schedule import SummaryTargetSpec
 from mappings.progress import objective_percent
-from mappings.views import Thresholds, health_of, ownership_of, progress_of
+from mappings.views import health_of, ownership_of, progress_of
 from mappings.workitems import find_work_item
 
+from ..markup import MARKUPS
 from ..writeback.comment_view import item_ref
 from .models import SummaryPost
 from .render import (
@@ -32,8 +33,7 @@ from .render import (
     SummaryObjective,
     SummaryView,
     mention,
-    render_summary_github,
-    render_summary_jira,
+    render_summary,
 )
 
 SUMMARY_LABEL = "okr-summary"
@@ -146,7 +146,7 @@ def summary_kr(rt, kr: KeyResult, tracker: str, now: datetime, previous: dict, h
     was = previous.get(kr.id)
     delta = None if was is None or progress.percent is None else progress.percent - was
     idle = (now - (history.last_move.get(kr.id) or kr.created_at)).days
-    t = Thresholds(rt.settings.health_at_risk, rt.settings.health_off_track)
+    t = rt.settings.thresholds
     return SummaryKR(
         id=kr.id, title=kr.title, url=kr.anchor_url, owner=owner_call(rt, kr, tracker), ownership=ownership.status,
         team=ownership.team.lstrip("@") if ownership.team else None,
@@ -228,7 +228,7 @@ def _week(now: datetime, target: SummaryTarget) -> str:
 
 
 def render(tracker: str, view: SummaryView) -> str:
-    return render_summary_github(view) if tracker == "github" else render_summary_jira(view)
+    return render_summary(view, MARKUPS[tracker])
 
 
 def previous_percents(session: Session, target_id: str) -> dict:

@@ -15,12 +15,13 @@ from sqlalchemy.exc import IntegrityError
 
 from mappings.keys import WorkItemKey
 from mappings.models import KeyResult
+from mappings.okrs_schedule import Reminders
 from mappings.views import ownership_of, progress_of
 
 from ..db import unit_of_work
 from ..trackers.base import Anchor, Gone, RateLimited, Transient
-from ..writeback.outbox import after_failure, error_text, reserve_write
 from ..writeback.render import marker
+from ..writeback.sender import after_failure, error_text, reserve_write
 from .build import History, SummaryTarget, build_view, owner_call, previous_percents, render, targets
 from .models import SummaryPost
 from .schedule import is_due, iso_week
@@ -107,7 +108,7 @@ def _settle(rt, post_id: int, credential: str, comment_id: str | None, error, no
             post.state, post.comment_id, post.posted_at, post.uncertain = "sent", comment_id, now, False
             return None
         post.last_error = error_text(error)
-        delay = after_failure(session, error, credential, post.attempts, now)
+        delay = after_failure(session, error, credential, post.attempts, now, rt.settings.retry)
         if delay is None:
             post.state = "failed"
             log.error("%s for %s failed for good: %s", post.kind, post.target, error.message)
@@ -133,8 +134,8 @@ def retry_due(rt, now: datetime | None = None) -> list[int]:
 
 def _reminder_settings(rt):
     mapping = rt.domain.index.mapping
-    reminders = getattr(mapping, "reminders", None) if mapping else None
-    return (reminders.enabled, reminders.after_days, set(reminders.skip_people)) if reminders else (True, 7, set())
+    reminders = (getattr(mapping, "reminders", None) if mapping else None) or Reminders()  # the file's defaults
+    return reminders.enabled, reminders.after_days, set(reminders.skip_people)
 
 
 def due_reminders(rt, now: datetime) -> list[int]:

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 
 from mappings.forecast import DONE, FLAT, LATE, NO_HISTORY, ON_PACE, Forecast
 
-from ..writeback.render import HEALTH_ICONS, HEALTH_WORDS, bar
+from ..markup import Markup, bar
 
 UNASSIGNED_TITLE = "Key results without an objective"
 
@@ -106,19 +106,6 @@ def mention(tracker: str, login: str, flavour: str | None = None) -> str:
     if flavour in ("server", "datacenter", "data_center"):
         return f"[~{login}]"
     raise ValueError(f"unknown Jira flavour {flavour!r} (cloud or server)")
-
-
-_GITHUB_AT = re.compile(r"(?<![\w`])@(?=[\w-])")
-
-
-def defuse_github(text: str) -> str:
-    """`@alice` in free text would notify alice: a zero-width space after the "@" keeps it plain text."""
-    return _GITHUB_AT.sub("@&#8203;", text)
-
-
-def defuse_jira(text: str) -> str:
-    """`[~alice]` in free text would notify alice: an escaped bracket keeps it plain text."""
-    return text.replace("[~", "\\[~")
 
 
 # --- words shared by both renderings ----------------------------------------------------------
@@ -237,14 +224,7 @@ NOTHING_DONE = "Nothing was finished this week."
 FOOTER = "by okrbot from the state of the work · only key result owners are called by name"
 
 
-# --- GitHub -----------------------------------------------------------------------------------
-
-def _link_github(text: str, url: str | None, bold: bool = False) -> str:
-    text = defuse_github(text)
-    if url:
-        text = "[" + text.replace("[", "\\[").replace("]", "\\]") + f"]({url})"
-    return f"**{text}**" if bold else text
-
+# --- burn-up charts: Mermaid on GitHub, a table on Jira (which renders no Mermaid) -----------------
 
 def _mermaid_text(text: str) -> str:
     return text.replace('"', "'").replace("\n", " ")
@@ -262,121 +242,79 @@ def burnup_mermaid(title: str, weeks: tuple[BurnupWeek, ...]) -> str:
     return "\n".join(lines)
 
 
-def _kr_github(kr: SummaryKR) -> list[str]:
-    return [f"- {_link_github(kr.title, kr.url, bold=True)} — {_owner_text(kr, defuse_github)}",
-            f"  `{bar(kr.percent)}` {_percent(kr.percent)} · {change_text(kr)} · "
-            f"{HEALTH_ICONS.get(kr.health, '⚪')} {HEALTH_WORDS.get(kr.health, kr.health)} · "
-            f"{forecast_text(kr.forecast)}"]
-
-
-def _objective_github(o: SummaryObjective, real: bool) -> list[str]:
-    lines = ["", f"### 🏁 {'Objective: ' if real else ''}{defuse_github(o.title)}"]
-    if o.percent is not None:
-        lines.append(f"`{bar(o.percent)}` {_percent(o.percent)}")
-    lines.append("")
-    if not o.key_results:
-        lines.append("_No key results under this objective yet._")
-    for kr in o.key_results:
-        lines += _kr_github(kr)
-    if o.burnup:
-        lines += ["", burnup_mermaid(o.title, o.burnup),
-                  "<sub>Burn-up: the first line is the work done, the second the whole scope.</sub>"]
-    return lines
-
-
-def render_summary_github(view: SummaryView) -> str:
-    overall = f" · overall `{bar(view.overall_percent)}` **{_percent(view.overall_percent)}**" \
-        if view.overall_percent is not None else ""
-    lines = [f"## 📊 OKR summary · {view.week}",
-             f"Period {_period(view)} · {days_left_text(view.days_left)}{overall}"]
-    if not _has_key_results(view):
-        lines += ["", EMPTY]
-    else:
-        for o, real in _groups(view):
-            lines += _objective_github(o, real)
-    if view.needs_owner:
-        lines += ["", "### 🙋 Needs an owner",
-                  "A key result that everyone owns is owned by no one: give each of these exactly one person.", ""]
-        lines += [f"- {_link_github(kr.title, kr.url, bold=True)} — {_needs_owner_text(kr, defuse_github)}"
-                  for kr in view.needs_owner]
-    if view.no_movement:
-        lines += ["", "### 💤 No movement", f"Unchanged for {_days(view.stale_threshold_days)} or more:", ""]
-        lines += [f"- {_link_github(kr.title, kr.url, bold=True)} — {_stale_text(kr, view.stale_threshold_days)}"
-                  for kr in view.no_movement]
-    if _has_key_results(view) or view.done_by_contributor:
-        lines += ["", "### ✅ Done this week", ""]
-        if not any(items for _, items in view.done_by_contributor):
-            lines.append(NOTHING_DONE)
-        for name, items in view.done_by_contributor:
-            if not items:
-                continue
-            lines.append(f"- **{defuse_github(name)}** ({len(items)})")
-            lines += [f"  - {_link_github(i.ref, i.url)} {defuse_github(i.title)}" for i in items]
-    lines += ["", f"<sub>Generated {_when(view.generated_at)} {FOOTER}</sub>"]
-    return "\n".join(lines) + "\n"
-
-
-# --- Jira -------------------------------------------------------------------------------------
-
-def _link_jira(text: str, url: str | None, bold: bool = False) -> str:
-    text = defuse_jira(text)
-    if url:
-        text = "[" + text.replace("|", "\\|").replace("]", "\\]") + f"|{url}]"
-    return f"*{text}*" if bold else text
-
-
 def burnup_table_jira(weeks: tuple[BurnupWeek, ...]) -> str:
     rows = ["||Week||Done||Scope||"] + [f"|{w.label}|{_number(w.done)}|{_number(w.scope)}|" for w in weeks]
     return "\n".join(rows)
 
 
-def _kr_jira(kr: SummaryKR) -> list[str]:
-    return [f"* {_link_jira(kr.title, kr.url, bold=True)} — {_owner_text(kr, defuse_jira)}",
-            f"** {{{{{bar(kr.percent)}}}}} {_percent(kr.percent)} · {change_text(kr)} · "
-            f"*{HEALTH_WORDS.get(kr.health, kr.health)}* · {forecast_text(kr.forecast)}"]
+def _burnup(o: SummaryObjective, m: Markup) -> list[str]:
+    if m.tracker == "github":
+        return [burnup_mermaid(o.title, o.burnup),
+                m.small("Burn-up: the first line is the work done, the second the whole scope.")]
+    return [m.bold("Burn-up"), burnup_table_jira(o.burnup)]
 
 
-def _objective_jira(o: SummaryObjective, real: bool) -> list[str]:
-    lines = ["", f"h3. {'Objective: ' if real else ''}{defuse_jira(o.title)}"]
+# --- one layout, two markups ------------------------------------------------------------------------
+
+def _kr_lines(kr: SummaryKR, m: Markup) -> list[str]:
+    return [m.bullet(f"{m.link(kr.title, kr.url, bold=True)} — {_owner_text(kr, m.defuse)}"),
+            m.continuation(f"{m.code(bar(kr.percent))} {_percent(kr.percent)} · {change_text(kr)} · "
+                           f"{m.health(kr.health, strong=False)} · {forecast_text(kr.forecast)}")]
+
+
+def _objective_lines(o: SummaryObjective, real: bool, m: Markup) -> list[str]:
+    lines = ["", m.heading(3, f"{'Objective: ' if real else ''}{m.defuse(o.title)}", "🏁")]
     if o.percent is not None:
-        lines.append(f"{{{{{bar(o.percent)}}}}} {_percent(o.percent)}")
+        lines.append(f"{m.code(bar(o.percent))} {_percent(o.percent)}")
     lines.append("")
     if not o.key_results:
         lines.append("_No key results under this objective yet._")
     for kr in o.key_results:
-        lines += _kr_jira(kr)
+        lines += _kr_lines(kr, m)
     if o.burnup:
-        lines += ["", "*Burn-up*", burnup_table_jira(o.burnup)]
+        lines += ["", *_burnup(o, m)]
     return lines
 
 
-def render_summary_jira(view: SummaryView) -> str:
-    overall = f" · overall {{{{{bar(view.overall_percent)}}}}} *{_percent(view.overall_percent)}*" \
-        if view.overall_percent is not None else ""
-    lines = [f"h2. OKR summary · {view.week}",
-             f"Period {_period(view)} · {days_left_text(view.days_left)}{overall}"]
-    if not _has_key_results(view):
-        lines += ["", EMPTY.replace("`", "")]
-    else:
-        for o, real in _groups(view):
-            lines += _objective_jira(o, real)
+def _attention_lines(view: SummaryView, m: Markup) -> list[str]:
+    """The key results that need an owner, then those with no movement."""
+    lines = []
     if view.needs_owner:
-        lines += ["", "h3. Needs an owner",
+        lines += ["", m.heading(3, "Needs an owner", "🙋"),
                   "A key result that everyone owns is owned by no one: give each of these exactly one person.", ""]
-        lines += [f"* {_link_jira(kr.title, kr.url, bold=True)} — {_needs_owner_text(kr, defuse_jira).replace('`', '')}"
+        lines += [m.bullet(f"{m.link(kr.title, kr.url, bold=True)} — {m.plain(_needs_owner_text(kr, m.defuse))}")
                   for kr in view.needs_owner]
     if view.no_movement:
-        lines += ["", "h3. No movement", f"Unchanged for {_days(view.stale_threshold_days)} or more:", ""]
-        lines += [f"* {_link_jira(kr.title, kr.url, bold=True)} — {_stale_text(kr, view.stale_threshold_days)}"
+        lines += ["", m.heading(3, "No movement", "💤"), f"Unchanged for {_days(view.stale_threshold_days)} or more:",
+                  ""]
+        lines += [m.bullet(f"{m.link(kr.title, kr.url, bold=True)} — {_stale_text(kr, view.stale_threshold_days)}")
                   for kr in view.no_movement]
-    if _has_key_results(view) or view.done_by_contributor:
-        lines += ["", "h3. Done this week", ""]
-        if not any(items for _, items in view.done_by_contributor):
-            lines.append(NOTHING_DONE)
-        for name, items in view.done_by_contributor:
-            if not items:
-                continue
-            lines.append(f"* *{defuse_jira(name)}* ({len(items)})")
-            lines += [f"** {_link_jira(i.ref, i.url)} {defuse_jira(i.title)}" for i in items]
-    lines += ["", "----", f"~Generated {_when(view.generated_at)} {FOOTER}~"]
+    return lines
+
+
+def _done_lines(view: SummaryView, m: Markup) -> list[str]:
+    if not _has_key_results(view) and not view.done_by_contributor:
+        return []
+    lines = ["", m.heading(3, "Done this week", "✅"), ""]
+    if not any(items for _, items in view.done_by_contributor):
+        lines.append(NOTHING_DONE)
+    for name, items in view.done_by_contributor:
+        if items:
+            lines.append(m.bullet(f"{m.bold(m.defuse(name))} ({len(items)})"))
+            lines += [m.bullet(f"{m.link(i.ref, i.url)} {m.defuse(i.title)}", 2) for i in items]
+    return lines
+
+
+def render_summary(view: SummaryView, m: Markup) -> str:
+    """The weekly summary in the target tracker's markup (integration.markup.MARKUPS[tracker])."""
+    overall = f" · overall {m.code(bar(view.overall_percent))} {m.bold(_percent(view.overall_percent))}" \
+        if view.overall_percent is not None else ""
+    lines = [m.heading(2, f"OKR summary · {view.week}", "📊"),
+             f"Period {_period(view)} · {days_left_text(view.days_left)}{overall}"]
+    if not _has_key_results(view):
+        lines += ["", m.plain(EMPTY)]
+    for o, real in _groups(view):
+        lines += _objective_lines(o, real, m)
+    lines += _attention_lines(view, m) + _done_lines(view, m)
+    lines += ["", *m.footer(f"Generated {_when(view.generated_at)} {FOOTER}")]
     return "\n".join(lines) + "\n"

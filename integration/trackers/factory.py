@@ -31,9 +31,9 @@ class _PerCredential:
     the choice of credential lives here once, for both.
     """
 
-    def __init__(self, settings: Settings, github_class, jira_class, timeout: float = 10.0):
+    def __init__(self, settings: Settings, github_class, jira_class):
         self.settings = settings
-        self.timeout = timeout
+        self.timeout = settings.tracker_timeout_seconds
         self._github_class, self._jira_class = github_class, jira_class
         self._made: dict[str, object] = {}
         self._lock = threading.Lock()
@@ -99,8 +99,8 @@ def _jira_reader():
 class Clients(_PerCredential):
     """The writing clients (comments, summaries, reminders)."""
 
-    def __init__(self, settings: Settings, timeout: float = 10.0):
-        super().__init__(settings, _github_client, _jira_client, timeout)
+    def __init__(self, settings: Settings):
+        super().__init__(settings, _github_client, _jira_client)
 
     def installation_for(self, session: Session, anchor_key: str) -> int | None:
         key = WorkItemKey.parse(anchor_key)
@@ -128,8 +128,8 @@ class Clients(_PerCredential):
 class Readers(_PerCredential):
     """The readers for reconcile: the same credentials as the writers."""
 
-    def __init__(self, settings: Settings, timeout: float = 10.0):
-        super().__init__(settings, _github_reader, _jira_reader, timeout)
+    def __init__(self, settings: Settings):
+        super().__init__(settings, _github_reader, _jira_reader)
 
     def github_for(self, rt, repo: str):
         installation = None

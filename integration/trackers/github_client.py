@@ -20,9 +20,10 @@ from github.Issue import Issue
 
 from mappings.keys import WorkItemKey
 
+from ..config import Settings
 from .base import Anchor, CommentMissing, Gone, RateLimited, RemoteComment, TrackerError, Transient
 
-DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_API_URL, TIMEOUT = Settings.github_api_url, Settings.tracker_timeout_seconds  # the settings' defaults
 _DEFAULT_WAIT = 60.0  # GitHub: without a header saying how long, "wait for at least one minute"
 _ERRORS = (GithubException, requests.RequestException)  # PyGithub lets requests' own errors through
 
@@ -39,7 +40,7 @@ class GithubClient:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_token(cls, token: str, api_url: str = DEFAULT_API_URL, timeout: float = 10.0) -> GithubClient:
+    def from_token(cls, token: str, api_url: str = DEFAULT_API_URL, timeout: float = TIMEOUT) -> GithubClient:
         """A personal access token (or any token), sent as `Authorization: token <token>`.
 
         https://docs.github.com/en/rest/authentication/authenticating-to-the-rest-api
@@ -49,7 +50,7 @@ class GithubClient:
     @classmethod
     def from_app(
         cls, app_id: int | str, private_key_pem: str, installation_id: int,
-        api_url: str = DEFAULT_API_URL, timeout: float = 10.0,
+        api_url: str = DEFAULT_API_URL, timeout: float = TIMEOUT,
     ) -> GithubClient:
         """Acts as one installation of a GitHub App.
 

@@ -38,7 +38,7 @@ from github.Requester import Requester
 from mappings.keys import WorkItemKey
 
 from .base import Transient
-from .github_client import DEFAULT_API_URL, _github, _translated
+from .github_client import DEFAULT_API_URL, TIMEOUT, _github, _translated
 
 PER_PAGE = 100
 
@@ -64,14 +64,14 @@ class GithubReader:
         self.credential = credential
 
     @classmethod
-    def from_token(cls, token: str, api_url: str = DEFAULT_API_URL, timeout: float = 10.0) -> GithubReader:
+    def from_token(cls, token: str, api_url: str = DEFAULT_API_URL, timeout: float = TIMEOUT) -> GithubReader:
         """A personal access token (or any token), sent as `Authorization: token <token>`."""
         return cls(_github(Auth.Token(token), api_url, timeout), "github:token", api_url)
 
     @classmethod
     def from_app(
         cls, app_id: int | str, private_key_pem: str, installation_id: int | None,
-        api_url: str = DEFAULT_API_URL, timeout: float = 10.0,
+        api_url: str = DEFAULT_API_URL, timeout: float = TIMEOUT,
     ) -> GithubReader:
         """Reads as one installation of a GitHub App; `failed_deliveries` and `redeliver` act as the App (JWT).
 

@@ -19,12 +19,15 @@ from jira.utils import json_loads
 
 from mappings.keys import WorkItemKey
 
+from ..config import Settings
 from .base import Anchor, CommentMissing, Gone, RateLimited, RemoteComment, TrackerError, Transient
 
 PAGE = 100
 _DEFAULT_WAIT = 60.0  # seconds, when a 429 comes without Retry-After
 # ValueError: a 2xx whose body is not JSON (a proxy's or login page); the library lets it through.
 _ERRORS = (JIRAError, requests.RequestException, ValueError)
+
+TIMEOUT = Settings.tracker_timeout_seconds  # the settings' default
 
 
 class JiraClient:
@@ -36,7 +39,7 @@ class JiraClient:
         self.credential = f"jira:{host}"
 
     @classmethod
-    def cloud(cls, url: str, email: str, api_token: str, timeout: float = 10.0) -> JiraClient:
+    def cloud(cls, url: str, email: str, api_token: str, timeout: float = TIMEOUT) -> JiraClient:
         """Jira Cloud: basic auth with an Atlassian account's email and API token.
 
         https://developer.atlassian.com/cloud/jira/platform/basic-auth-for-rest-apis/
@@ -44,7 +47,7 @@ class JiraClient:
         return cls._connect(url, timeout, basic_auth=(email, api_token))
 
     @classmethod
-    def server(cls, url: str, pat: str, timeout: float = 10.0) -> JiraClient:
+    def server(cls, url: str, pat: str, timeout: float = TIMEOUT) -> JiraClient:
         """Jira Server / Data Center: a personal access token, sent as `Authorization: Bearer <pat>`.
 
         https://confluence.atlassian.com/enterprise/using-personal-access-tokens-1026032365.html

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jira import JIRA
 
 from .base import Transient
-from .jira_client import PAGE, JiraClient, _translated
+from .jira_client import PAGE, TIMEOUT, JiraClient, _translated
 
 # What okrbot's webhook parser reads; `fields` passed to `search` are asked for besides.
 DEFAULT_FIELDS = ("summary", "status", "resolution", "assignee", "parent", "labels", "issuetype", "updated",
@@ -46,13 +46,13 @@ class JiraReader:
         self.credential = f"jira:{host}"
 
     @classmethod
-    def cloud(cls, url: str, email: str, api_token: str, timeout: float = 10.0) -> JiraReader:
+    def cloud(cls, url: str, email: str, api_token: str, timeout: float = TIMEOUT) -> JiraReader:
         """Jira Cloud: basic auth with an Atlassian account's email and API token (JiraClient.cloud's set-up)."""
         client = JiraClient.cloud(url, email, api_token, timeout=timeout)
         return cls(client._jira, client.credential.removeprefix("jira:"), cloud=True)
 
     @classmethod
-    def server(cls, url: str, pat: str, timeout: float = 10.0) -> JiraReader:
+    def server(cls, url: str, pat: str, timeout: float = TIMEOUT) -> JiraReader:
         """Jira Server / Data Center: a personal access token as `Authorization: Bearer` (JiraClient.server's)."""
         client = JiraClient.server(url, pat, timeout=timeout)
         return cls(client._jira, client.credential.removeprefix("jira:"), cloud=False)

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
 from mappings.models import KeyResult, Objective
-from mappings.views import Thresholds, key_result_json, objective_json
+from mappings.views import key_result_json, objective_json
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -43,9 +43,6 @@ def _authorise():
     return None
 
 
-def _thresholds() -> Thresholds:
-    s = _rt().settings
-    return Thresholds(s.health_at_risk, s.health_off_track)
 
 
 @api.get("/objectives")
@@ -60,7 +57,7 @@ def key_results():
     now = datetime.now(UTC)
     with _rt().sessions() as session:
         rows = session.scalars(select(KeyResult).where(KeyResult.active.is_(True)).order_by(KeyResult.id))
-        return jsonify(key_results=[key_result_json(session, kr, now, _thresholds()) for kr in rows])
+        return jsonify(key_results=[key_result_json(session, kr, now, _rt().settings.thresholds) for kr in rows])
 
 
 @api.get("/key-results/<kr_id>")
@@ -69,4 +66,4 @@ def key_result(kr_id: str):
         kr = session.get(KeyResult, kr_id)
         if kr is None:
             return jsonify(error=f"no key result {kr_id!r}"), 404
-        return jsonify(key_result_json(session, kr, datetime.now(UTC), _thresholds()))
+        return jsonify(key_result_json(session, kr, datetime.now(UTC), _rt().settings.thresholds))

@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from webhooks.receiver import github_blueprint, jira_blueprint
 
-from ..config import Settings, load_settings, settings_from_mapping
+from ..config import Settings, load_settings, settings_from_mapping, warn_unknown_settings
 from ..db import ping
 from ..jobs.queue import queue_ping
 from ..logs import configure_logging
@@ -26,6 +26,8 @@ def create_app(config: dict | Settings | None = None, runtime: Runtime | None = 
     else:
         settings = settings_from_mapping(load_settings(), config or {})
     configure_logging(settings.log_level)
+    if not isinstance(config, Settings):  # a caller that passes Settings loaded them, and told, itself
+        warn_unknown_settings(settings)
     rt = runtime or build_runtime(settings)
     app = Flask("okrbot")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes

@@ -1,32 +1,34 @@
-"""Write-back: one living progress comment per key result, through the outbox.
+"""Write-back, what to write: one living progress comment per key result, through the outbox.
+
+How it is sent, spaced and retried is the sender's (integration/sender.py).
 
 - A change to a key result marks its outbox entry pending, in the transaction of the change itself,
   with a quiet period (OKRBOT_WRITE_DELAY): a burst of events yields one write.
-- The send renders the comment from the database as it is then; an unchanged comment is not written.
-- At most one write per second per credential (a reservation in the database, so several workers
-  share it); rate limits and failures reschedule through the queue, never a sleep in a worker.
-- A create is never repeated blindly: before creating, okrbot looks for its marker on the anchor,
-  and marks the entry `uncertain` while a create is in flight (a crash, a timeout, a 5xx).
+- What is written is decided at send time (`what_to_write`): the comment rendered from the database
+  as it is then, or the reason there is nothing to write (the key result ended, has no anchor issue,
+  or shows no progress yet).
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..trackers.base import Gone, RateLimited, TrackerError
-from .models import PENDING, SENDING, CredentialBudget, OutboxEntry
-from .render import render_github, render_jira
+from mappings.keys import WorkItemKey
+from mappings.models import KeyResult
+from mappings.progress import Counters, Thresholds
+
+from ..markup import MARKUPS
+from .comment_view import comment_view
+from .models import PENDING, SENDING, OutboxEntry
+from .render import render_comment
 
 KIND = "progress_comment"
-# GitHub: at least one second between content-creating requests. The reservation is taken when a send
-# is claimed, a little before its request leaves; the margin keeps the requests themselves ≥ 1 s apart.
-WRITE_SPACING = timedelta(seconds=1.1)
 MAX_WAIT_FACTOR = 10  # a key result that never goes quiet is still written every 10 quiet periods
 
 
@@ -59,56 +61,27 @@ def note_changes(session: Session, kr_ids: set[str], now: datetime, delay: float
     return sorted(started)
 
 
-def body_for(tracker: str, view) -> str:
-    return render_github(view) if tracker == "github" else render_jira(view)
+@dataclass(frozen=True)
+class Draft:
+    """The comment a key result's entry is to show now: on which tracker, and its text."""
+
+    kr: KeyResult
+    tracker: str
+    body: str
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(self.body.encode()).hexdigest()
 
 
-def body_hash(body: str) -> str:
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
-def reserve_write(session: Session, credential: str, now: datetime) -> datetime | None:
-    """Take this second of the credential's budget; None when taken, else when to come back."""
-    budget = session.get(CredentialBudget, credential, with_for_update=True)
-    if budget is None:
-        try:
-            with session.begin_nested():
-                session.add(CredentialBudget(credential=credential, next_write_at=now + WRITE_SPACING))
-            return None
-        except IntegrityError:  # another worker made the row this instant: it has this second
-            return now + WRITE_SPACING
-    if budget.next_write_at > now:
-        return budget.next_write_at
-    budget.next_write_at = now + WRITE_SPACING
-    return None
-
-
-def hold_credential(session: Session, credential: str, until: datetime) -> None:
-    """After a rate limit: nothing more on this credential until `until`."""
-    budget = session.get(CredentialBudget, credential, with_for_update=True)
-    if budget is None:
-        session.add(CredentialBudget(credential=credential, next_write_at=until))
-    elif budget.next_write_at < until:
-        budget.next_write_at = until
-
-
-MAX_ATTEMPTS = 10
-
-
-def error_text(error: TrackerError) -> str:
-    return f"{type(error).__name__}: {error.message}"[:2000]
-
-
-def after_failure(session: Session, error: TrackerError, credential: str, attempts: int,
-                  now: datetime) -> float | None:
-    """Seconds until the next try of a failed write, or None to give up (the caller records it failed).
-
-    Gone never retries; a rate limit waits as asked and holds the credential for every writer;
-    anything else backs off exponentially, up to MAX_ATTEMPTS.
-    """
-    if isinstance(error, Gone):
-        return None
-    if isinstance(error, RateLimited):
-        hold_credential(session, credential, now + timedelta(seconds=error.retry_after))
-        return error.retry_after
-    return None if attempts >= MAX_ATTEMPTS else min(2.0 ** attempts, 3600.0)
+def what_to_write(session: Session, entry: OutboxEntry, now: datetime, thresholds: Thresholds) -> Draft | str:
+    """The comment for this entry as the database stands now, or the reason there is none to write."""
+    kr = session.get(KeyResult, entry.kr_id)
+    if kr is None or not kr.active:
+        return "key result ended"
+    if not kr.anchor_key:
+        return "no anchor issue to comment on"
+    if entry.comment_id is None and entry.sent_hash is None and Counters(kr.n_open, kr.n_done, kr.n_dropped).items == 0:
+        return "no progress to show yet"
+    tracker = WorkItemKey.parse(kr.anchor_key).tracker
+    return Draft(kr, tracker, render_comment(comment_view(session, kr, now, thresholds), MARKUPS[tracker]))

@@ -7,14 +7,10 @@ summary is where owners are called by name). Logins are written bare, teams with
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-BAR_CELLS = 10
-HEALTH_WORDS = {"on_track": "on track", "at_risk": "at risk", "off_track": "off track",
-                "not_started": "not started", "unknown": "unknown"}
-HEALTH_ICONS = {"on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "not_started": "⚪", "unknown": "⚪"}
+from ..markup import Markup, bar
 
 
 @dataclass(frozen=True)
@@ -66,11 +62,6 @@ def is_own_comment(body: str) -> bool:
     return OWN_COMMENT.search(body) is not None
 
 
-def bar(percent: float | None) -> str:
-    filled = 0 if percent is None else max(0, min(BAR_CELLS, int(min(percent, 100.0) // 10)))
-    return "▓" * filled + "░" * (BAR_CELLS - filled)
-
-
 def _number(value: float) -> str:
     return f"{value:g}"
 
@@ -114,56 +105,27 @@ def _when(v: CommentView) -> str:
     return v.updated_at.strftime("%Y-%m-%d %H:%M UTC")
 
 
-@dataclass(frozen=True)
-class _Markup:
-    """What differs between GitHub Markdown and Jira wiki markup; the comment's shape is the same."""
-
-    tracker: str
-    heading: str  # before the title
-    bold: str  # around bold text
-    bullet: str
-    bar: Callable[[str], str]
-    health: Callable[[str], str]
-    warning: Callable[[str], str]
-    plain: Callable[[str], str]  # text that may hold Markdown code spans
-
-
-GITHUB = _Markup("github", "### 🎯 ", "**", "- ", lambda b: f"`{b}`",
-                 lambda h: f"{HEALTH_ICONS[h]} **{HEALTH_WORDS[h]}**", lambda w: f"> [!WARNING]\n> {w}",
-                 lambda text: text)
-JIRA = _Markup("jira", "h3. ", "*", "* ", lambda b: f"{{{{{b}}}}}", lambda h: f"*{HEALTH_WORDS[h]}*",
-               lambda w: f"(!) *{w}*", lambda text: text.replace("`", ""))
-
-
-def _render(v: CommentView, m: _Markup) -> str:
-    b = m.bold
+def render_comment(v: CommentView, m: Markup) -> str:
+    """The living comment in the anchor tracker's markup (integration.markup.MARKUPS[tracker])."""
     lines = [marker("github", v.kr_id)] if m.tracker == "github" else []
-    context = f"Objective: {b}{v.objective}{b} · " if v.objective else ""
-    lines += [f"{m.heading}Key result: {v.title}", f"{context}Period {v.period[0]} – {v.period[1]}", "",
-              f"{m.bar(bar(v.percent))} {m.plain(numbers_line(v))}", f"Health: {m.health(v.health)}", "",
-              f"{b}Owner:{b} {v.owner or 'nobody'}"]
+    context = f"Objective: {m.bold(v.objective)} · " if v.objective else ""
+    lines += [m.heading(3, f"Key result: {v.title}", "🎯"), f"{context}Period {v.period[0]} – {v.period[1]}", "",
+              f"{m.code(bar(v.percent))} {m.plain(numbers_line(v))}", f"Health: {m.health(v.health)}", "",
+              f"{m.bold('Owner:')} {v.owner or 'nobody'}"]
     warning = ownership_warning(v)
     if warning:
         lines += ["", m.warning(m.plain(warning))]
     if v.contributors:
         people = ", ".join(f"{name} ({done} done, {open_} open)" for name, done, open_ in v.contributors)
-        lines += ["", f"{b}Contributors:{b} {people}"]
+        lines += ["", f"{m.bold('Contributors:')} {people}"]
     if v.changes:
-        lines += ["", f"{b}Latest changes{b}"] + [f"{m.bullet}{change_text(c)}" for c in v.changes]
+        lines += ["", m.bold("Latest changes")] + [m.bullet(change_text(c)) for c in v.changes]
     return "\n".join(lines + ["", *_footer(v, m)]) + "\n"
 
 
-def _footer(v: CommentView, m: _Markup) -> list[str]:
+def _footer(v: CommentView, m: Markup) -> list[str]:
     updated = f"Updated {_when(v)} by okrbot from the state of the work"
-    if m.tracker == "github":
-        return [f"<sub>{updated} · key result `{v.kr_id}` · edits to this comment are overwritten</sub>"]
+    if m.tracker == "github":  # the marker is the hidden first line
+        return m.footer(f"{updated} · key result `{v.kr_id}` · edits to this comment are overwritten")
     # Jira wiki markup has no hidden comment; the marker is the quiet last line, kept as plain text
-    return ["----", f"~{updated} · {marker('jira', v.kr_id)}~"]
-
-
-def render_github(v: CommentView) -> str:
-    return _render(v, GITHUB)
-
-
-def render_jira(v: CommentView) -> str:
-    return _render(v, JIRA)
+    return m.footer(f"{updated} · {marker('jira', v.kr_id)}")

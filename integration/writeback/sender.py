@@ -1,5 +1,14 @@
 """Sending one outbox entry: claim and render (a transaction), call the tracker (none), settle (another).
 
+The sender owns how every write (comment, summary, reminder) goes out: the per-credential budget,
+rate limits and retries. What to write is write-back's (integration/writeback.py).
+
+- At most one write per second per credential (a reservation in the database, so several workers
+  share it); rate limits and failures reschedule through the queue (the one retry policy), never a
+  sleep in a worker; an unchanged comment is not written.
+- A create is never repeated blindly: before creating, okrbot looks for its marker on the anchor,
+  and marks the entry `uncertain` while a create is in flight (a crash, a timeout, a 5xx).
+
 The HTTP call happens outside any database transaction; the claim is committed first, with
 `uncertain` set when a create may follow, so a crash at any point leaves an entry that the sweep
 finds and that looks for its marker before writing again.
@@ -11,20 +20,21 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from mappings.keys import WorkItemKey
-from mappings.models import KeyResult
-from mappings.progress import Counters
-from mappings.views import Thresholds
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ..db import unit_of_work
-from ..trackers.base import Anchor, CommentClient, CommentMissing, Gone, RateLimited, Transient
-from .comment_view import comment_view
-from .models import DRY_RUN, PENDING, SENDING, SENT, SKIPPED, WRITE_FAILED, OutboxEntry
-from .outbox import after_failure, body_for, body_hash, error_text, reserve_write
+from ..retry import RetryPolicy
+from ..trackers.base import Anchor, CommentClient, CommentMissing, Gone, RateLimited, TrackerError, Transient
+from .models import DRY_RUN, PENDING, SENDING, SENT, SKIPPED, WRITE_FAILED, CredentialBudget, OutboxEntry
+from .outbox import what_to_write
 from .render import marker
 
 log = logging.getLogger("okrbot.writeback")
 CLAIM = timedelta(minutes=2)
+# GitHub: at least one second between content-creating requests. The reservation is taken when a send
+# is claimed, a little before its request leaves; the margin keeps the requests themselves ≥ 1 s apart.
+WRITE_SPACING = timedelta(seconds=1.1)
 
 
 @dataclass(frozen=True)
@@ -69,13 +79,12 @@ def _claim(rt, session, entry_id: int, now: datetime) -> Plan | float | None:
     not_now = _not_now(entry, now)
     if not_now is not False:
         return not_now
-    kr = _key_result_to_show(session, entry, now)
-    if kr is None:
+    draft = what_to_write(session, entry, now, rt.settings.thresholds)
+    if isinstance(draft, str):
+        _finish(entry, SKIPPED, draft, now)
         return None
-    tracker = WorkItemKey.parse(kr.anchor_key).tracker
-    view = comment_view(session, kr, now, Thresholds(rt.settings.health_at_risk, rt.settings.health_off_track))
-    body = body_for(tracker, view)
-    entry.body_hash, entry.target = body_hash(body), kr.anchor_key
+    kr, tracker, body = draft.kr, draft.tracker, draft.body
+    entry.body_hash, entry.target = draft.hash, kr.anchor_key
     if entry.body_hash == entry.sent_hash and entry.comment_id:
         _finish(entry, SENT, None, now)  # the comment would not change
         return None
@@ -106,18 +115,6 @@ def _not_now(entry: OutboxEntry | None, now: datetime) -> float | None | bool:
     if entry.due_at > now:
         return (entry.due_at - now).total_seconds()
     return False
-
-
-def _key_result_to_show(session, entry: OutboxEntry, now: datetime) -> KeyResult | None:
-    """The key result, when it has an anchor and something to show; else the entry is skipped."""
-    kr = session.get(KeyResult, entry.kr_id)
-    if kr is None or not kr.active or not kr.anchor_key:
-        _finish(entry, SKIPPED, "no anchor issue to comment on" if kr and kr.active else "key result ended", now)
-        return None
-    if entry.comment_id is None and entry.sent_hash is None and Counters(kr.n_open, kr.n_done, kr.n_dropped).items == 0:
-        _finish(entry, SKIPPED, "no progress to show yet", now)
-        return None
-    return kr
 
 
 def _perform(plan: Plan) -> Outcome:
@@ -152,7 +149,7 @@ def _settle(rt, session, plan: Plan, outcome: Outcome, now: datetime) -> float |
         return None
     entry.last_error = error_text(error)
     entry.uncertain = entry.uncertain or getattr(error, "uncertain", False)
-    delay = after_failure(session, error, plan.client.credential, entry.attempts, now)
+    delay = after_failure(session, error, plan.client.credential, entry.attempts, now, rt.settings.retry)
     if delay is None:
         _finish(entry, WRITE_FAILED, entry.last_error, now)
         log.error("comment of %s on %s failed for good after %d attempt(s): %s", entry.kr_id, plan.anchor.key,
@@ -173,3 +170,47 @@ def due_entries(rt, now: datetime | None = None, limit: int = 500) -> list[int]:
                             (OutboxEntry.state == SENDING) & (OutboxEntry.claimed_until < now)))
                  .order_by(OutboxEntry.due_at).limit(limit))
         return list(session.scalars(query))
+
+
+def reserve_write(session: Session, credential: str, now: datetime) -> datetime | None:
+    """Take this second of the credential's budget; None when taken, else when to come back."""
+    budget = session.get(CredentialBudget, credential, with_for_update=True)
+    if budget is None:
+        try:
+            with session.begin_nested():
+                session.add(CredentialBudget(credential=credential, next_write_at=now + WRITE_SPACING))
+            return None
+        except IntegrityError:  # another worker made the row this instant: it has this second
+            return now + WRITE_SPACING
+    if budget.next_write_at > now:
+        return budget.next_write_at
+    budget.next_write_at = now + WRITE_SPACING
+    return None
+
+
+def hold_credential(session: Session, credential: str, until: datetime) -> None:
+    """After a rate limit: nothing more on this credential until `until`."""
+    budget = session.get(CredentialBudget, credential, with_for_update=True)
+    if budget is None:
+        session.add(CredentialBudget(credential=credential, next_write_at=until))
+    elif budget.next_write_at < until:
+        budget.next_write_at = until
+
+
+def error_text(error: TrackerError) -> str:
+    return f"{type(error).__name__}: {error.message}"[:2000]
+
+
+def after_failure(session: Session, error: TrackerError, credential: str, attempts: int, now: datetime,
+                  policy: RetryPolicy) -> float | None:
+    """Seconds until the next try of a failed write, or None to give up (the caller records it failed).
+
+    Gone never retries; a rate limit waits as asked and holds the credential for every writer;
+    anything else follows the one retry policy (that of deliveries too).
+    """
+    if isinstance(error, Gone):
+        return None
+    if isinstance(error, RateLimited):
+        hold_credential(session, credential, now + timedelta(seconds=error.retry_after))
+        return error.retry_after
+    return policy.delay(attempts)

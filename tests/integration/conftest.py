@@ -3,8 +3,11 @@ a runtime that writes with the token, and a throw-away GitHub App key."""
 
 from __future__ import annotations
 
+import jwt
 import pytest
 import responses
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.fake_trackers import FakeGithub
 
@@ -23,12 +26,16 @@ def github(rt):
         yield FakeGithub(rsps)
 
 
-def app_key():
+def app_key() -> tuple[rsa.RSAPrivateKey, str]:
     """(private key, its PEM): a throw-away RSA key for a GitHub App's JWT."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
     return key, pem
+
+
+def jwt_claims(call, key: rsa.RSAPrivateKey) -> dict:
+    """The claims of the App JWT a recorded request carried, checked against the App's public key."""
+    scheme, _, token = call.request.headers["Authorization"].partition(" ")
+    assert scheme == "Bearer"
+    return jwt.decode(token, key.public_key(), algorithms=["RS256"])

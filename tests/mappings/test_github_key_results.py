@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from mappings.models import KeyResultEvent
 from mappings.progress import compute_health
-from tests.conftest import drain
+from tests.conftest import drain, key_result_json
 from tests.payloads import github_issue, github_issues_event, github_sub_issue_event
 
 KR = "gh-codertocat-hello-world-10"
@@ -26,9 +26,7 @@ def feed(post_github, rt):
 
 
 def kr_json(client, kr_id: str = KR) -> dict:
-    response = client.get(f"/api/v1/key-results/{kr_id}")
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
+    return key_result_json(client, kr_id)
 
 
 def numbers(body: dict) -> tuple:
@@ -98,7 +96,8 @@ def test_key_result_from_a_labelled_issue_with_five_sub_issues(feed, client, rt)
     assert body["contributors"] == [{"login": "bob", "done": 2, "open": 1}, {"login": "dave", "done": 1, "open": 0}]
     now = datetime.now(UTC)
     period = body["period"]
-    expected = compute_health(75.0, date.fromisoformat(period["start"]), date.fromisoformat(period["end"]), now)
+    expected = compute_health(75.0, date.fromisoformat(period["start"]), date.fromisoformat(period["end"]), now,
+                              rt.settings.thresholds)
     assert body["health"] == expected
 
     with rt.sessions() as s:

@@ -38,13 +38,6 @@ LATER = """\
 
 
 @pytest.fixture
-def okrs_path(tmp_path):
-    path = tmp_path / "okrs.yml"
-    path.write_text(OKRS)
-    return path
-
-
-@pytest.fixture
 def rt(make_runtime, settings, okrs_path):
     return make_runtime(settings.with_overrides(mappings=str(okrs_path)))
 

@@ -44,13 +44,6 @@ OKRS = textwrap.dedent("""\
 
 
 @pytest.fixture
-def okrs_path(tmp_path):
-    path = tmp_path / "okrs.yml"
-    path.write_text(OKRS)
-    return path
-
-
-@pytest.fixture
 def rt(make_runtime, settings, okrs_path):
     rt = make_runtime(settings.with_overrides(mappings=str(okrs_path)))
     assert sync_mapping_file(rt) is not None  # as a worker does at its start

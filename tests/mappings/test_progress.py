@@ -7,15 +7,19 @@ from datetime import UTC, date, datetime
 import pytest
 
 from core.events import Person
+from integration.config import Settings
 from mappings.progress import (
     NO_WORK,
     Counters,
+    Thresholds,
     compute_health,
     compute_ownership,
     compute_progress,
     objective_percent,
     period_fraction,
 )
+
+DEFAULTS = Settings().thresholds  # 10 and 25 points: the defaults of the one place they live
 
 Q4 = (date(2026, 10, 1), date(2026, 12, 31))
 
@@ -97,13 +101,13 @@ def test_period_fraction_edges():
     ],
 )
 def test_health_at_the_edges(percent, now, health):
-    assert compute_health(percent, *Q4, now) == health
+    assert compute_health(percent, *Q4, now, DEFAULTS) == health
 
 
 def test_health_thresholds_are_configurable():
-    assert compute_health(45.0, *Q4, at("2026-11-16"), at_risk_below=5, off_track_below=10) == "on_track"
-    assert compute_health(44.9, *Q4, at("2026-11-16"), at_risk_below=5, off_track_below=10) == "at_risk"
-    assert compute_health(39.0, *Q4, at("2026-11-16"), at_risk_below=5, off_track_below=10) == "off_track"
+    assert compute_health(45.0, *Q4, at("2026-11-16"), Thresholds(at_risk=5, off_track=10)) == "on_track"
+    assert compute_health(44.9, *Q4, at("2026-11-16"), Thresholds(at_risk=5, off_track=10)) == "at_risk"
+    assert compute_health(39.0, *Q4, at("2026-11-16"), Thresholds(at_risk=5, off_track=10)) == "off_track"
 
 
 def test_objective_progress_is_the_weighted_mean_of_capped_key_results():

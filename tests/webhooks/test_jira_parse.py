@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,10 +13,12 @@ from urllib.parse import urlsplit
 import pytest
 
 from core.events import DONE, DROPPED, OPEN, STATES, Event, Person
+from integration.config import Settings
 from webhooks import jira
 from webhooks.errors import PayloadError
-from webhooks.jira import JiraOptions, is_used, parse
+from webhooks.jira import JiraOptions, is_used
 
+OPTIONS = Settings().jira_options  # the defaults, from the one place they live
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("OKRBOT_SHARED", HERE.parents[2] / "shared")) / "fixtures" / "jira"
 PREFIX = "mattermost-plugin-jira__"
@@ -29,7 +32,11 @@ def load(name: str) -> dict:
     return json.loads((SHARED / folder / f"{PREFIX}{short}.json").read_text())
 
 
-def only_event(payload: dict, options: JiraOptions = jira.DEFAULT_OPTIONS) -> Event:
+def parse(payload: dict, options: JiraOptions = OPTIONS) -> jira.Parsed:
+    return jira.parse(payload, options)
+
+
+def only_event(payload: dict, options: JiraOptions = OPTIONS) -> Event:
     parsed = parse(payload, options)
     assert len(parsed.events) == 1
     return parsed.events[0]
@@ -255,7 +262,7 @@ def test_status_names_are_never_read():
 
 
 def test_custom_dropped_resolutions():
-    options = JiraOptions(dropped_resolutions=("Obsolete",))
+    options = replace(OPTIONS, dropped_resolutions=("Obsolete",))
     assert only_event(resolved("obsolete"), options).item.state == DROPPED
     assert only_event(resolved("Won't Do"), options).item.state == DONE
 
@@ -266,15 +273,15 @@ def test_custom_dropped_resolutions():
 def test_epic_link_field_only_when_configured():
     payload = load("issue_created/webhook-cloud-issue-created-many-fields")
     assert only_event(payload).item.parent_key is None
-    item = only_event(payload, JiraOptions(epic_link_field="customfield_10014")).item
+    item = only_event(payload, replace(OPTIONS, epic_link_field="customfield_10014")).item
     assert (item.parent_key, item.parent_id) == (f"jira:{MM}/KT-17", None)
-    assert only_event(payload, JiraOptions(epic_link_field="customfield_10015")).item.parent_key is None
+    assert only_event(payload, replace(OPTIONS, epic_link_field="customfield_10015")).item.parent_key is None
 
 
 def test_parent_field_wins_over_epic_link():
     payload = load("issue_updated/webhook-issue-updated-components")
     payload["issue"]["fields"]["parent"] = {"id": "10350", "key": "TES-30", "fields": {"summary": "Epic"}}
-    item = only_event(payload, JiraOptions(epic_link_field="customfield_10014")).item
+    item = only_event(payload, replace(OPTIONS, epic_link_field="customfield_10014")).item
     assert (item.parent_key, item.parent_id) == (f"jira:{C}/TES-30", "10350")
 
 
@@ -286,13 +293,13 @@ def test_parent_field_wins_over_epic_link():
 ])
 def test_story_points(fields, estimate):
     payload = load("issue_updated/webhook-server-issue-updated-commented-1")
-    assert only_event(payload, JiraOptions(story_points_fields=fields)).item.estimate == estimate
+    assert only_event(payload, replace(OPTIONS, story_points_fields=fields)).item.estimate == estimate
 
 
 def test_story_points_ignore_booleans_and_take_ints():
     payload = load("issue_updated/webhook-server-updated-custom-field")
     payload["issue"]["fields"]["customfield_10001"] = True
-    options = JiraOptions(story_points_fields=("customfield_10001", "customfield_10000"))
+    options = replace(OPTIONS, story_points_fields=("customfield_10001", "customfield_10000"))
     assert only_event(payload, options).item.estimate == 44545556.0
 
 

@@ -161,7 +161,9 @@ def test_many_concurrent_deliveries_share_commits_and_all_land(rt, app, monkeypa
         t.join()
     assert answers == [202] * 80
     assert len(deliveries(rt)) == 80 and sum(commits) == 80
-    assert commits[0] + commits[1] == 8 and len(commits) <= 80 - 6  # those waiting shared the second commit
+    # those waiting shared the second commit; the first poster's next delivery may join it too, since it
+    # is answered as soon as the first commit lands (likelier with the suite's 1 ms doorbell)
+    assert commits[0] + commits[1] >= 8 and len(commits) <= 80 - 6
     if rt.engine.dialect.name == "postgresql":  # the database's own word: rows of one commit share xmin
         with rt.engine.connect() as conn:
             assert conn.execute(text("SELECT count(DISTINCT xmin::text) FROM deliveries")).scalar() == len(commits)

@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, func, select
 
 from integration.trackers.models import GithubInstallation
 from tests.conftest import GITHUB_SECRET, ROOT
+from tests.http_wait import wait_until_ok
 from tests.stream import Post, Scenario
 from webhooks.models import PROCESSED, Delivery
 from webhooks.signatures import sign
@@ -72,15 +73,8 @@ class Deployment:
         self.start("web", web.removeprefix("web:").strip())
         for n in range(WORKERS):
             self.start(f"worker-{n}", f"okrbot worker --threads {THREADS}")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/readyz", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("the web process did not become ready: " + self.log("web"))
+        if not wait_until_ok(f"{self.url}/readyz", 30, request_timeout=5):
+            raise AssertionError("the web process did not become ready: " + self.log("web"))
 
     @property
     def url(self) -> str:

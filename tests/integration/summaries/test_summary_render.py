@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
+from integration.markup import GITHUB, JIRA, defuse_github, defuse_jira
 from integration.summaries.render import (
     UNASSIGNED_TITLE,
     BurnupWeek,
@@ -18,16 +17,13 @@ from integration.summaries.render import (
     SummaryObjective,
     SummaryView,
     change_text,
-    defuse_github,
-    defuse_jira,
     forecast_text,
     mention,
-    render_summary_github,
-    render_summary_jira,
+    render_summary,
 )
 from mappings.forecast import Forecast
+from tests.golden import golden
 
-GOLDEN = Path(__file__).parents[1] / "golden"
 CLOUD_ID = "5b10a2844c20165700ede210"  # a Jira Cloud accountId: 24 hex digits
 
 
@@ -91,19 +87,13 @@ EMPTY = replace(VIEW, objectives=(), unassigned=(), needs_owner=(), no_movement=
                 overall_percent=None)
 
 
-def golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("OKRBOT_UPDATE_GOLDEN") == "1":
-        path.write_text(text)
-    assert text == path.read_text()
-
 
 def test_golden_summaries():
-    golden("summary-full.github.md", render_summary_github(VIEW))
-    golden("summary-full.jira-server.txt", render_summary_jira(jira_view("server")))
-    golden("summary-full.jira-cloud.txt", render_summary_jira(jira_view("cloud")))
-    golden("summary-empty.github.md", render_summary_github(EMPTY))
-    golden("summary-empty.jira.txt", render_summary_jira(EMPTY))
+    golden("summary-full.github.md", render_summary(VIEW, GITHUB))
+    golden("summary-full.jira-server.txt", render_summary(jira_view("server"), JIRA))
+    golden("summary-full.jira-cloud.txt", render_summary(jira_view("cloud"), JIRA))
+    golden("summary-empty.github.md", render_summary(EMPTY, GITHUB))
+    golden("summary-empty.jira.txt", render_summary(EMPTY, JIRA))
 
 
 def github_mentions(text: str) -> list[str]:
@@ -115,7 +105,7 @@ def jira_mentions(text: str) -> list[str]:
 
 
 def test_only_owners_are_called_each_once_on_github():
-    text = render_summary_github(VIEW)
+    text = render_summary(VIEW, GITHUB)
     assert sorted(github_mentions(text)) == sorted(k.owner for k in OWNED)
     assert text.count("@") == len(OWNED)
     for name in ("carol", "dave", "Carol Jones", "acme/growth"):  # other assignees, contributors, the team
@@ -126,7 +116,7 @@ def test_only_owners_are_called_each_once_on_github():
 @pytest.mark.parametrize("flavour", ["server", "cloud"])
 def test_only_owners_are_called_each_once_on_jira(flavour):
     view = jira_view(flavour)
-    text = render_summary_jira(view)
+    text = render_summary(view, JIRA)
     owners = [k.owner for o in view.objectives + view.unassigned for k in o.key_results if k.owner]
     assert sorted(jira_mentions(text)) == sorted(owners) and len(owners) == len(OWNED)
     assert text.count("[~") == len(OWNED) and "@" not in text
@@ -139,10 +129,10 @@ def test_typed_text_never_notifies():
     view = replace(VIEW, objectives=(SummaryObjective("o", "Reach @everyone", None, (sneaky,), ()),), unassigned=(),
                    needs_owner=(sneaky,), no_movement=(),
                    done_by_contributor=(("@zed", (DoneItem("#1", "cc @yan", None),)),))
-    assert github_mentions(render_summary_github(view)) == ["@alice"]
-    assert "ops@acme.test" in render_summary_github(view)  # an address is not a mention: left alone
+    assert github_mentions(render_summary(view, GITHUB)) == ["@alice"]
+    assert "ops@acme.test" in render_summary(view, GITHUB)  # an address is not a mention: left alone
     jira = replace(view, objectives=(replace(view.objectives[0], key_results=(replace(sneaky, owner="[~alice]"),)),))
-    assert jira_mentions(render_summary_jira(jira)) == ["[~alice]"]
+    assert jira_mentions(render_summary(jira, JIRA)) == ["[~alice]"]
     assert defuse_github("@bob, `@code` and a@b") == "@&#8203;bob, `@code` and a@b"
     assert defuse_jira("[~carol] [link|x]") == "\\[~carol] [link|x]"
 
@@ -169,7 +159,7 @@ def mermaid_blocks(text: str) -> list[str]:
 
 
 def test_mermaid_burnup_is_well_formed():
-    text = render_summary_github(VIEW)
+    text = render_summary(VIEW, GITHUB)
     assert text.count("```") % 2 == 0
     blocks = mermaid_blocks(text)
     assert len(blocks) == 2  # Grow adoption, and the key results without an objective; Keep customers has none
@@ -186,7 +176,7 @@ def test_mermaid_burnup_is_well_formed():
 
 
 def test_jira_burnup_is_a_table_of_the_same_numbers():
-    text = render_summary_jira(jira_view("server"))
+    text = render_summary(jira_view("server"), JIRA)
     assert "```" not in text and "mermaid" not in text
     assert "||Week||Done||Scope||\n|W45|2|10|\n|W46|4|10|\n|W47|6|12|\n|W48|9|12.5|\n" in text
 
@@ -212,7 +202,7 @@ def test_lines_for_each_forecast_and_change():
 
 
 def test_what_the_summary_says():
-    text = render_summary_github(VIEW)
+    text = render_summary(VIEW, GITHUB)
     assert text.startswith("## 📊 OKR summary · 2026-W48\nPeriod 2026-10-01 – 2026-12-31 · 38 days left · "
                            "overall `▓▓▓▓▓░░░░░` **52%**\n")
     assert "`▓▓▓▓▓▓▓▓▓▓` 100% · +5 pts, 2 done this week" in text  # 130% shown capped
@@ -220,21 +210,21 @@ def test_what_the_summary_says():
     for heading in ("### 🙋 Needs an owner", "### 💤 No movement", "### ✅ Done this week"):
         assert heading in text
     assert "unchanged for 30 days" in text and "unchanged for 15 days" in text
-    jira = render_summary_jira(jira_view("server"))
+    jira = render_summary(jira_view("server"), JIRA)
     assert jira.startswith("h2. OKR summary · 2026-W48\n")
     assert "h3. Needs an owner" in jira and "h3. No movement" in jira and "h3. Done this week" in jira
 
 
 def test_an_empty_summary_says_so():
-    for text in (render_summary_github(EMPTY), render_summary_jira(EMPTY)):
+    for text in (render_summary(EMPTY, GITHUB), render_summary(EMPTY, JIRA)):
         assert "No key results in this period yet" in text
         assert "Needs an owner" not in text and "Done this week" not in text and "@" not in text
 
 
 def test_quiet_week_and_ended_period():
     quiet = replace(VIEW, needs_owner=(), no_movement=(), done_by_contributor=(), days_left=-3)
-    text = render_summary_github(quiet)
+    text = render_summary(quiet, GITHUB)
     assert "Nothing was finished this week." in text and "period ended" in text
     assert "Needs an owner" not in text and "No movement" not in text
-    assert "· last day ·" in render_summary_jira(replace(VIEW, days_left=0))
-    assert "· 1 day left ·" in render_summary_jira(replace(VIEW, days_left=1))
+    assert "· last day ·" in render_summary(replace(VIEW, days_left=0), JIRA)
+    assert "· 1 day left ·" in render_summary(replace(VIEW, days_left=1), JIRA)

@@ -9,16 +9,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import github.Auth
-import jwt
 import pytest
 import requests
 import responses
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from integration.trackers.base import Anchor, CommentMissing, Gone, RateLimited, RemoteComment, Transient
 from integration.trackers.github_client import GithubClient
 from tests.conftest import FIXTURES
+from tests.integration.conftest import app_key, jwt_claims
+from tests.integration.trackers.conftest import sent
 
 HERE = Path(__file__).parent / "fixtures"
 API = "https://api.github.com"
@@ -45,17 +44,6 @@ def register_recorded(mock: responses.RequestsMock, name: str, host: str) -> Non
     for exchange in json.loads((HERE / name).read_text()):
         mock.add(exchange["method"].upper(), host + exchange["path"], json=exchange["response"],
                  status=exchange["status"], headers=exchange["headers"])
-
-
-def sent(call) -> tuple[str, str, object, str]:
-    body = json.loads(call.request.body) if call.request.body else None
-    return call.request.method, call.request.url, body, call.request.headers["Authorization"]
-
-
-@pytest.fixture
-def api():
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 @pytest.fixture
@@ -144,7 +132,7 @@ def test_threads_sharing_a_client_send_one_request_at_a_time(api, client):
 
 def test_constructing_a_client_sends_nothing(api):
     GithubClient.from_token(TOKEN)
-    GithubClient.from_app(1, _private_key_pem(), 42)
+    GithubClient.from_app(1, app_key()[1], 42)
     assert len(api.calls) == 0
 
 
@@ -278,19 +266,6 @@ ACCESS_TOKENS = f"{GHES_SENT}/app/installations/42/access_tokens"
 GHES_COMMENTS = f"{GHES_SENT}/repos/Codertocat/Hello-World/issues/1/comments"
 
 
-def _key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def _pem(key: rsa.RSAPrivateKey) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
-
-
-def _private_key_pem() -> str:
-    return _pem(_key())
-
-
 def _installation_token(token: str, expires_in: timedelta) -> dict:
     """The documented answer of POST /app/installations/{id}/access_tokens (hand-made: it expires relative to now)."""
     expires_at = (datetime.now(UTC) + expires_in).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -298,18 +273,12 @@ def _installation_token(token: str, expires_in: timedelta) -> dict:
             "repository_selection": "selected"}
 
 
-def _jwt_claims(call, key: rsa.RSAPrivateKey) -> dict:
-    scheme, _, token = call.request.headers["Authorization"].partition(" ")
-    assert scheme == "Bearer"
-    return jwt.decode(token, key.public_key(), algorithms=["RS256"])
-
-
 def test_app_gets_an_installation_token_with_a_jwt_then_uses_it(api):
-    key = _key()
+    key, pem = app_key()
     api.post(ACCESS_TOKENS, json=_installation_token("ghs_first", timedelta(hours=1)), status=201)
     api.get(f"{GHES_COMMENTS}?per_page=100", json=[])
     api.post(GHES_COMMENTS, json=real_comment("created"), status=201)
-    client = GithubClient.from_app(APP_ID, _pem(key), 42, api_url=GHES)
+    client = GithubClient.from_app(APP_ID, pem, 42, api_url=GHES)
 
     client.find_comment(Anchor(ANCHOR.key, installation_id=42), MARKER)
     client.create_comment(ANCHOR, "body")
@@ -317,7 +286,7 @@ def test_app_gets_an_installation_token_with_a_jwt_then_uses_it(api):
     token_call, find_call, create_call = api.calls
     assert (token_call.request.method, token_call.request.url) == ("POST", ACCESS_TOKENS)
     assert json.loads(token_call.request.body) == {"permissions": {}}
-    claims = _jwt_claims(token_call, key)
+    claims = jwt_claims(token_call, key)
     assert claims["iss"] == str(APP_ID) and claims["iat"] < time.time() < claims["exp"]
     assert find_call.request.headers["Authorization"] == "token ghs_first"
     assert create_call.request.headers["Authorization"] == "token ghs_first"
@@ -325,11 +294,11 @@ def test_app_gets_an_installation_token_with_a_jwt_then_uses_it(api):
 
 
 def test_app_gets_a_new_token_when_the_cached_one_has_expired(api, monkeypatch):
-    key = _key()
+    key, pem = app_key()
     api.post(ACCESS_TOKENS, json=_installation_token("ghs_first", timedelta(hours=1)), status=201)
     api.post(ACCESS_TOKENS, json=_installation_token("ghs_second", timedelta(hours=2)), status=201)
     api.get(f"{GHES_COMMENTS}?per_page=100", json=[])
-    client = GithubClient.from_app(APP_ID, _pem(key), 42, api_url=GHES)
+    client = GithubClient.from_app(APP_ID, pem, 42, api_url=GHES)
     client.find_comment(ANCHOR, MARKER)
 
     monkeypatch.setattr(github.Auth, "datetime", _Clock(timedelta(minutes=59, seconds=45)))  # within 20 s of expiry
@@ -340,7 +309,7 @@ def test_app_gets_a_new_token_when_the_cached_one_has_expired(api, monkeypatch):
         ("POST", ACCESS_TOKENS, "Bearer"), ("GET", f"{GHES_COMMENTS}?per_page=100", "token "),
     ]
     assert api.calls[3].request.headers["Authorization"] == "token ghs_second"
-    assert _jwt_claims(api.calls[2], key)["iss"] == str(APP_ID)
+    assert jwt_claims(api.calls[2], key)["iss"] == str(APP_ID)
 
 
 def test_app_never_sends_a_token_that_arrived_already_expiring(api):
@@ -348,7 +317,7 @@ def test_app_never_sends_a_token_that_arrived_already_expiring(api):
     api.post(ACCESS_TOKENS, json=_installation_token("ghs_fresh", timedelta(hours=1)), status=201)
     api.get(f"{GHES_COMMENTS}?per_page=100", json=[])
 
-    GithubClient.from_app(APP_ID, _private_key_pem(), 42, api_url=GHES).find_comment(ANCHOR, MARKER)
+    GithubClient.from_app(APP_ID, app_key()[1], 42, api_url=GHES).find_comment(ANCHOR, MARKER)
 
     assert [c.request.url for c in api.calls] == [ACCESS_TOKENS, ACCESS_TOKENS, f"{GHES_COMMENTS}?per_page=100"]
     assert api.calls[2].request.headers["Authorization"] == "token ghs_fresh"
@@ -358,7 +327,7 @@ def test_an_uninstalled_app_is_gone_even_when_editing(api):
     api.post(ACCESS_TOKENS, status=404, json={"message": "Not Found"})
 
     with pytest.raises(Gone) as raised:
-        GithubClient.from_app(APP_ID, _private_key_pem(), 42, api_url=GHES).edit_comment(ANCHOR, "492700400", "b")
+        GithubClient.from_app(APP_ID, app_key()[1], 42, api_url=GHES).edit_comment(ANCHOR, "492700400", "b")
 
     assert not isinstance(raised.value, CommentMissing)
     assert [c.request.url for c in api.calls] == [ACCESS_TOKENS]  # the PATCH was never sent
@@ -368,13 +337,13 @@ def test_a_timeout_getting_the_token_is_certain_even_for_a_create(api):
     api.post(ACCESS_TOKENS, body=requests.ConnectTimeout("connect timed out"))
 
     with pytest.raises(Transient) as raised:
-        GithubClient.from_app(APP_ID, _private_key_pem(), 42, api_url=GHES).create_comment(ANCHOR, "body")
+        GithubClient.from_app(APP_ID, app_key()[1], 42, api_url=GHES).create_comment(ANCHOR, "body")
 
     assert raised.value.uncertain is False and len(api.calls) == 1
 
 
 def test_an_anchor_of_another_installation_is_refused_before_any_request(api):
-    client = GithubClient.from_app(APP_ID, _private_key_pem(), 42, api_url=GHES)
+    client = GithubClient.from_app(APP_ID, app_key()[1], 42, api_url=GHES)
 
     with pytest.raises(ValueError, match="installation 7"):
         client.find_comment(Anchor(ANCHOR.key, installation_id=7), MARKER)

@@ -8,18 +8,16 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import jwt
 import pytest
 import requests
 import responses
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from github import GithubException
 from github.Requester import Requester
 
 from integration.trackers.base import Gone, RateLimited, Transient
 from integration.trackers.github_reader import GithubReader, Page
 from tests.conftest import FIXTURES
+from tests.integration.conftest import app_key, jwt_claims
 
 HERE = Path(__file__).parent / "fixtures"
 RECORDED = FIXTURES / "api/github/octokit-fixtures"
@@ -61,12 +59,6 @@ def pull_request(issue: dict, number: int) -> dict:
 
 def sent(call) -> tuple[str, str, str | None]:
     return call.request.method, call.request.url, call.request.headers.get("If-None-Match")
-
-
-@pytest.fixture
-def api():
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 @pytest.fixture
@@ -329,21 +321,6 @@ ACCESS_TOKENS = f"{API_SENT}/app/installations/42/access_tokens"
 DELIVERIES = f"{API_SENT}/app/hook/deliveries"
 
 
-def _key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def _pem(key: rsa.RSAPrivateKey) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
-
-
-def _jwt_claims(call, key: rsa.RSAPrivateKey) -> dict:
-    scheme, _, token = call.request.headers["Authorization"].partition(" ")
-    assert scheme == "Bearer"
-    return jwt.decode(token, key.public_key(), algorithms=["RS256"])
-
-
 def delivery(id: int, guid: str, at: str, status: str = "OK", code: int = 200, redelivery: bool = False) -> dict:
     """Hand-made, in the documented shape of GET /app/hook/deliveries items."""
     return {"id": id, "guid": guid, "delivered_at": at, "redelivery": redelivery, "duration": 0.27,
@@ -368,7 +345,7 @@ def test_installation_reads_use_the_installation_token(api):
     api.post(ACCESS_TOKENS, status=201, json={"token": "ghs_installation", "expires_at": "2099-01-01T00:00:00Z",
                                               "permissions": {"issues": "read"}})
     api.get(ISSUE_1, json=RECORDED_ISSUE_1)
-    reader = GithubReader.from_app(APP_ID, _pem(_key()), 42)
+    reader = GithubReader.from_app(APP_ID, app_key()[1], 42)
 
     reader.get_issue(REPO, 1)
 
@@ -378,12 +355,12 @@ def test_installation_reads_use_the_installation_token(api):
 
 
 def test_failed_deliveries_pages_back_to_since_as_the_app(api):
-    key = _key()
+    key, pem = app_key()
     cursor = "https://api.github.com/app/hook/deliveries?per_page=100&cursor=v1_102"
     api.get(f"{DELIVERIES}?per_page=100", json=NEWEST, headers={"link": f'<{cursor}>; rel="next"'})
     api.get(f"{DELIVERIES}?cursor=v1_102&per_page=100", json=OLDER,
             headers={"link": '<https://api.github.com/app/hook/deliveries?per_page=100&cursor=v1_99>; rel="next"'})
-    reader = GithubReader.from_app(APP_ID, _pem(key), 42)
+    reader = GithubReader.from_app(APP_ID, pem, 42)
 
     failed = reader.failed_deliveries(SINCE)
 
@@ -393,40 +370,40 @@ def test_failed_deliveries_pages_back_to_since_as_the_app(api):
     assert [(c.request.method, c.request.url) for c in api.calls] == [
         ("GET", f"{DELIVERIES}?per_page=100"), ("GET", f"{DELIVERIES}?cursor=v1_102&per_page=100")]
     for call in api.calls:  # the App's own JWT, no installation token
-        claims = _jwt_claims(call, key)
+        claims = jwt_claims(call, key)
         assert claims["iss"] == str(APP_ID) and claims["iat"] < time.time() < claims["exp"]
 
 
 def test_failed_deliveries_stops_on_the_last_page(api):
     api.get(f"{DELIVERIES}?per_page=100", json=[delivery(7, "g", "2026-11-30T12:01:00+00:00", "timed out", 0)])
 
-    failed = GithubReader.from_app(APP_ID, _pem(_key()), 42).failed_deliveries(datetime(2026, 11, 30, 12, 0))
+    failed = GithubReader.from_app(APP_ID, app_key()[1], 42).failed_deliveries(datetime(2026, 11, 30, 12, 0))
 
     assert [d["id"] for d in failed] == [7] and len(api.calls) == 1  # a naive `since` is UTC
 
 
 def test_redeliver_posts_an_attempt_as_the_app(api):
-    key = _key()
+    key, pem = app_key()
     api.post(f"{DELIVERIES}/103/attempts", status=202, json={})
 
-    GithubReader.from_app(APP_ID, _pem(key), 42).redeliver(103)
+    GithubReader.from_app(APP_ID, pem, 42).redeliver(103)
 
     (call,) = api.calls
     assert (call.request.method, call.request.url, call.request.body) == ("POST", f"{DELIVERIES}/103/attempts", None)
-    assert _jwt_claims(call, key)["iss"] == str(APP_ID)
+    assert jwt_claims(call, key)["iss"] == str(APP_ID)
 
 
 def test_a_redelivery_accepted_with_a_body_that_is_not_json_is_done(api):
     api.post(f"{DELIVERIES}/103/attempts", status=202, body="Accepted")
 
-    assert GithubReader.from_app(APP_ID, _pem(_key()), 42).redeliver(103) is None
+    assert GithubReader.from_app(APP_ID, app_key()[1], 42).redeliver(103) is None
 
 
 def test_a_lost_answer_to_a_redelivery_is_uncertain(api):
     api.post(f"{DELIVERIES}/103/attempts", body=requests.ReadTimeout("read timed out"))
 
     with pytest.raises(Transient) as raised:
-        GithubReader.from_app(APP_ID, _pem(_key()), 42).redeliver(103)
+        GithubReader.from_app(APP_ID, app_key()[1], 42).redeliver(103)
 
     assert raised.value.uncertain is True and len(api.calls) == 1
 
@@ -435,7 +412,7 @@ def test_a_deliveries_rate_limit_is_rate_limited(api):
     api.get(f"{DELIVERIES}?per_page=100", status=429, json={"message": ""}, headers={"Retry-After": "12"})
 
     with pytest.raises(RateLimited) as raised:
-        GithubReader.from_app(APP_ID, _pem(_key()), 42).failed_deliveries(SINCE)
+        GithubReader.from_app(APP_ID, app_key()[1], 42).failed_deliveries(SINCE)
 
     assert raised.value.retry_after == 12
 
@@ -449,18 +426,18 @@ def test_a_token_reader_has_no_app_endpoints(api, reader):
 
 
 def test_an_app_only_reader_reads_deliveries_but_no_repository(api):
-    key = _key()
+    key, pem = app_key()
     api.get(f"{DELIVERIES}?per_page=100", json=OLDER)
-    reader = GithubReader.from_app(APP_ID, _pem(key), None)
+    reader = GithubReader.from_app(APP_ID, pem, None)
 
     assert [d["id"] for d in reader.failed_deliveries(SINCE)] == [102, 101]  # newest first
     with pytest.raises(ValueError, match="App-only"):
         reader.get_issue(REPO, 1)
     assert reader.credential == "github:app"
-    assert len(api.calls) == 1 and _jwt_claims(api.calls[0], key)["iss"] == str(APP_ID)
+    assert len(api.calls) == 1 and jwt_claims(api.calls[0], key)["iss"] == str(APP_ID)
 
 
 def test_constructing_a_reader_sends_nothing(api):
     GithubReader.from_token(TOKEN)
-    GithubReader.from_app(APP_ID, _pem(_key()), 42, api_url=GHES)
+    GithubReader.from_app(APP_ID, app_key()[1], 42, api_url=GHES)
     assert len(api.calls) == 0

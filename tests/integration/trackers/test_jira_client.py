@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import requests
-import responses
 
 from integration.trackers.base import Anchor, CommentMissing, Gone, RateLimited, RemoteComment, Transient
 from integration.trackers.jira_client import JiraClient, site_host
 from tests.conftest import FIXTURES
+from tests.integration.trackers.conftest import sent
 
 HERE = Path(__file__).parent / "fixtures"
 RECORDED = FIXTURES / "api/jira/jira-ruby/issue/10002"  # recorded on a Server at http://localhost:2990/jira
@@ -48,17 +48,6 @@ FIRST_PAGE = "issue/SAMPLEPROJECT-1/comment?startAt=0&maxResults=100"
 
 def recorded(name: str) -> dict:
     return json.loads((RECORDED / name).read_text())
-
-
-def sent(call) -> tuple[str, str, object, str]:
-    body = json.loads(call.request.body) if call.request.body else None
-    return call.request.method, call.request.url, body, call.request.headers["Authorization"]
-
-
-@pytest.fixture
-def api():
-    with responses.RequestsMock() as mock:
-        yield mock
 
 
 # --- the three calls -------------------------------------------------------------------------------

@@ -48,12 +48,6 @@ def path(call) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-@pytest.fixture
-def api():
-    with responses.RequestsMock() as mock:
-        yield mock
-
-
 def cloud() -> JiraReader:
     return JiraReader.cloud(CLOUD, EMAIL, API_TOKEN)
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from integration.writeback.render import Change, CommentView, bar, numbers_line, render_github, render_jira
+from integration.markup import GITHUB, JIRA, bar
+from integration.writeback.render import Change, CommentView, numbers_line, render_comment
+from tests.golden import golden
 
-GOLDEN = Path(__file__).parents[1] / "golden"
 VIEW = CommentView(
     kr_id="gh-acme-web-12", title="Ship the new onboarding", objective="Grow adoption",
     period=("2026-10-01", "2026-12-31"), measure="count", done=6, dropped=1, total=10, target=None,
@@ -22,12 +21,6 @@ VIEW = CommentView(
     updated_at=datetime(2026, 11, 20, 14, 5, tzinfo=UTC))
 
 
-def golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("OKRBOT_UPDATE_GOLDEN") == "1":
-        path.write_text(text)
-    assert text == path.read_text()
-
 
 @pytest.mark.parametrize(("name", "view"), [
     ("ok", VIEW),
@@ -36,20 +29,20 @@ def golden(name: str, text: str) -> None:
     ("team", replace(VIEW, ownership="team", owner=None, team="@acme/growth")),
 ])
 def test_golden_comments(name, view):
-    golden(f"comment-{name}.github.md", render_github(view))
-    golden(f"comment-{name}.jira.txt", render_jira(view))
+    golden(f"comment-{name}.github.md", render_comment(view, GITHUB))
+    golden(f"comment-{name}.jira.txt", render_comment(view, JIRA))
 
 
 def test_no_mentions_anywhere():
     for view in (VIEW, replace(VIEW, ownership="team", owner=None, team="@acme/growth")):
-        for text in (render_github(view), render_jira(view)):
+        for text in (render_comment(view, GITHUB), render_comment(view, JIRA)):
             assert "@" not in text and "[~" not in text
 
 
 def test_markers_and_numbers():
-    assert render_github(VIEW).startswith("<!-- okrbot:kr=gh-acme-web-12 -->\n")
-    assert render_jira(VIEW).endswith("okrbot:kr=gh-acme-web-12;~\n")
-    assert "`▓▓▓▓▓▓░░░░` 60% · 6 of 10 done · 1 dropped" in render_github(VIEW)
+    assert render_comment(VIEW, GITHUB).startswith("<!-- okrbot:kr=gh-acme-web-12 -->\n")
+    assert render_comment(VIEW, JIRA).endswith("okrbot:kr=gh-acme-web-12;~\n")
+    assert "`▓▓▓▓▓▓░░░░` 60% · 6 of 10 done · 1 dropped" in render_comment(VIEW, GITHUB)
     assert bar(None) == "░" * 10 and bar(99.9) == "▓" * 9 + "░" and bar(130) == "▓" * 10
     assert numbers_line(replace(VIEW, target=20, done=25, percent=125.0, dropped=0)) == \
         "100% · 25 done of a target of 20 (125%)"

@@ -110,6 +110,31 @@ def test_nothing_written_when_the_comment_would_not_change(rt, github, post):
     assert entry(rt).state == SENT
 
 
+def test_a_write_that_keeps_failing_is_failed_after_max_attempts_the_limit_of_deliveries_too(rt, github, post):
+    key_result_with_children(post)
+    github.forced += [Forced(500, {"message": "Server Error"})] * rt.settings.max_attempts
+    delays = [send(rt, entry(rt).id, now=later(61 + 3600 * n)) for n in range(rt.settings.max_attempts)]
+    base = rt.settings.retry_base_seconds
+    assert delays == [base * 2 ** n for n in range(rt.settings.max_attempts - 1)] + [None]
+    e = entry(rt)
+    assert (e.state, e.attempts) == (WRITE_FAILED, 8)
+    assert e.last_error == "Transient: GitHub 500: Server Error"
+    assert [m for m, _, _ in github.writes()] == ["POST"] * 8 and github.on(10) == []  # 8 tries, no comment
+
+
+def test_nothing_to_write_is_skipped_with_the_reason_and_nothing_is_sent(rt, github, post):
+    post(github_issues_event("opened", parent()))  # a key result with no work yet
+    assert send(rt, entry(rt).id, now=later()) is None
+    assert (entry(rt).state, entry(rt).last_error) == ("skipped", "no progress to show yet")
+    key_result_with_children(post)
+    unlabelled = github_issue(10, title="Ship the new onboarding", assignees=("alice",),
+                              updated_at="2026-11-06T10:00:00Z")
+    post(github_issues_event("unlabeled", unlabelled))  # no longer a key result, before its comment went out
+    assert send(rt, entry(rt).id, now=later()) is None
+    assert (entry(rt).state, entry(rt).last_error) == ("skipped", "key result ended")
+    assert github.writes() == []
+
+
 def test_a_burst_is_coalesced_into_one_write(rt, github, post):
     key_result_with_children(post, states=("open",) * 6)
     send(rt, entry(rt).id, now=later())
@@ -128,7 +153,7 @@ def test_a_create_that_answered_500_but_happened_ends_as_one_comment(rt, github,
     key_result_with_children(post)
     github.forced.append(Forced(500, {"message": "Server Error"}, happened=True))
     delay = send(rt, entry(rt).id, now=later())
-    assert delay is not None and delay > 0  # retried later through the queue
+    assert delay == rt.settings.retry_base_seconds  # retried through the queue, after the first back-off step
     e = entry(rt)
     assert (e.state, e.uncertain, e.attempts) == (PENDING, True, 1)
     assert "Transient" in e.last_error
