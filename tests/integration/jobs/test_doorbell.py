@@ -5,9 +5,9 @@ from __future__ import annotations
 from integration.config import load_settings
 from integration.jobs.queue import Doorbell
 from integration.web.app import create_app
-from mappings.models import PROCESSED
 from tests.conftest import as_body, drain, github_headers
 from tests.integration.jobs.test_durability import OPENED, deliveries
+from webhooks.models import PROCESSED
 
 
 def test_the_window_is_a_setting_in_milliseconds():
