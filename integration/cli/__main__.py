@@ -1,0 +1,5 @@
+"""`python -m integration.cli …`: the `okrbot` command, without the console script."""
+
+from .main import main
+
+main()
