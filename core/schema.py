@@ -41,3 +41,10 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def upsert_insert(dialect_name: str, model):
+    """`INSERT` with `ON CONFLICT` for the database at hand (PostgreSQL, or SQLite with its own dialect)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql if dialect_name == "postgresql" else sqlite).insert(model)

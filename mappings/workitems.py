@@ -20,10 +20,10 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import bindparam, case, func, literal_column, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.events import Event, WorkItemSnapshot
+from core.schema import upsert_insert
 
 from .keys import GITHUB, WorkItemKey, key_is
 from .models import WorkItem
@@ -113,7 +113,7 @@ def reduce_events(events: list[tuple[Event, int | None]]) -> dict[str, Newest]:
 def _statement(dialect_name: str):
     """Newest wins, per column group: `INSERT … ON CONFLICT (key) DO UPDATE SET col = CASE … WHERE …`."""
     table = WorkItem.__table__
-    stmt = (postgresql if dialect_name == "postgresql" else sqlite).insert(WorkItem)
+    stmt = upsert_insert(dialect_name, WorkItem)
     new = stmt.excluded
     fields_win = tuple_(table.c.updated_at, func.coalesce(table.c.last_delivery_id, _ZERO)) <= tuple_(
         new.updated_at, func.coalesce(new.last_delivery_id, _ZERO))

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from core.events import Event, Parsed
+from core.schema import upsert_insert
 from mappings.keyresults import Attribution, apply_items
 from mappings.workitems import reduce_events, store_events
 from webhooks import github, jira
@@ -123,7 +123,7 @@ def note_installations(session, batch: list[Parsed], now: datetime) -> None:
     changed = [{"repo": r, "installation_id": i, "updated_at": now} for r, i in sorted(wanted.items())
                if known.get(r) != i]
     if changed:
-        insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(GithubInstallation)
+        insert = upsert_insert(session.get_bind().dialect.name, GithubInstallation)
         session.execute(insert.values(changed).on_conflict_do_update(
             index_elements=["repo"], set_={"installation_id": insert.excluded.installation_id,
                                            "updated_at": insert.excluded.updated_at}))

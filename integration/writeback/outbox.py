@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from core.schema import upsert_insert
 from mappings.keys import WorkItemKey
 from mappings.models import KeyResult
 from mappings.progress import Counters, Thresholds
@@ -44,7 +44,7 @@ def note_changes(session: Session, kr_ids: set[str], now: datetime, delay: float
     quiet = now + timedelta(seconds=delay)
     new_rows = [{"kr_id": kr_id, "kind": KIND, "state": PENDING, "pending_since": now, "due_at": quiet,
                  "updated_at": now, "attempts": 0, "writes": 0, "uncertain": False} for kr_id in ids]
-    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(OutboxEntry)
+    insert = upsert_insert(session.get_bind().dialect.name, OutboxEntry)
     started = list(session.scalars(insert.values(new_rows).on_conflict_do_nothing().returning(OutboxEntry.id)))
     created = set(started)
     query = (select(OutboxEntry).where(OutboxEntry.kr_id.in_(ids), OutboxEntry.kind == KIND)
