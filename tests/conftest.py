@@ -21,6 +21,8 @@ from integration.runtime import build_runtime
 from integration.web.app import create_app
 from webhooks.signatures import sign
 
+from .browser import require_chromium
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("OKRBOT_SHARED", ROOT.parent / "shared"))
 FIXTURES = SHARED / "fixtures"
@@ -182,3 +184,9 @@ def post_jira(client):
         return client.post("/webhooks/jira", data=body, headers=jira_headers(body, delivery, secret))
 
     return post
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright launches the system Chromium (tests/browser.py says why and how)."""
+    return {**browser_type_launch_args, "executable_path": require_chromium()}
