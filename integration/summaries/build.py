@@ -111,10 +111,7 @@ class History:
             KeyResultEvent.kr_id.in_(kr_ids), KeyResultEvent.kind == "progress", KeyResultEvent.at < since)
             .group_by(KeyResultEvent.kr_id))
         before = {e.kr_id: e for e in session.scalars(select(KeyResultEvent).where(KeyResultEvent.id.in_(last_before)))}
-        moves = session.execute(select(KeyResultEvent.kr_id, func.max(KeyResultEvent.at)).where(
-            KeyResultEvent.kr_id.in_(kr_ids), KeyResultEvent.kind.in_(("progress", "created")))
-            .group_by(KeyResultEvent.kr_id))
-        return cls(dict(progress), before, dict(done), {kr_id: at for kr_id, at in moves})
+        return cls(dict(progress), before, dict(done), last_moves(session, kr_ids))
 
     def points(self, kr: KeyResult, now: datetime, days: int = 28) -> list[tuple[datetime, float]]:
         window = now - timedelta(days=days)
@@ -133,6 +130,22 @@ class History:
         return last
 
 
+def last_moves(session: Session, kr_ids) -> dict[str, datetime]:
+    """When each key result last moved (progress changed, or it appeared): one query.
+
+    `kr_ids` is a list of ids or a SELECT of them (the pages pass the query of a period's key results).
+    """
+    moves = session.execute(select(KeyResultEvent.kr_id, func.max(KeyResultEvent.at)).where(
+        KeyResultEvent.kr_id.in_(kr_ids), KeyResultEvent.kind.in_(("progress", "created")))
+        .group_by(KeyResultEvent.kr_id))
+    return {kr_id: at for kr_id, at in moves}
+
+
+def idle_days(kr: KeyResult, last_move: datetime | None, now: datetime) -> int:
+    """Whole days since the key result last moved (since it appeared, when it never did)."""
+    return (now - (last_move or kr.created_at)).days
+
+
 def owner_call(rt, kr: KeyResult, tracker: str) -> str | None:
     ownership = ownership_of(kr)
     if ownership.owner is None:
@@ -145,7 +158,7 @@ def summary_kr(rt, kr: KeyResult, tracker: str, now: datetime, previous: dict, h
     progress, ownership = progress_of(kr), ownership_of(kr)
     was = previous.get(kr.id)
     delta = None if was is None or progress.percent is None else progress.percent - was
-    idle = (now - (history.last_move.get(kr.id) or kr.created_at)).days
+    idle = idle_days(kr, history.last_move.get(kr.id), now)
     t = rt.settings.thresholds
     return SummaryKR(
         id=kr.id, title=kr.title, url=kr.anchor_url, owner=owner_call(rt, kr, tracker), ownership=ownership.status,
