@@ -77,15 +77,17 @@ def apply_parsed(rt, session, parsed: Parsed, delivery_pk: int | None) -> tuple[
     return apply_batch(rt, session, [(delivery_pk, parsed)])
 
 
-def apply_batch(rt, session, batch: list[tuple[int | None, Parsed]]) -> tuple[list[int], set[str]]:
+def apply_batch(rt, session, batch: list[tuple[int | None, Parsed]],
+                now: datetime | None = None) -> tuple[list[int], set[str]]:
     """Work items first (newest wins), then what they mean for key results, then the outbox.
 
     Returns the outbox entries that became pending and the key results that appeared, to be
-    scheduled (write-back, backfill) once this transaction commits.
+    scheduled (write-back, backfill) once this transaction commits. `now` (default: the clock) is the
+    time history is recorded at; only `apply_stored` passes another.
     """
     pks = [pk for pk, _parsed in batch if pk]
     cause = "replay" if not pks else f"delivery:{pks[0]}" if len(pks) == 1 else f"deliveries:{pks[0]}..{pks[-1]}"
-    ctx = rt.domain.context(session, cause=cause)
+    ctx = rt.domain.context(session, now=now, cause=cause)
     note_installations(session, [parsed for _pk, parsed in batch], ctx.now)
     events = [(event, pk) for pk, parsed in batch for event in _work_events(parsed)]
     apply_events(ctx, events)
@@ -155,7 +157,7 @@ def _no_connection(exc: DBAPIError) -> bool:
         state == "" and type(exc.orig).__name__ == "OperationalError" and "connect" in str(exc.orig).lower())
 
 
-def _claim_and_apply(rt, ids: list[int]) -> BatchResult:
+def _claim_and_apply(rt, ids: list[int], now: datetime | None = None) -> BatchResult:
     """One transaction: claim what nobody else holds, parse, apply, mark processed (or failed)."""
     result = BatchResult()
     with unit_of_work(rt.sessions) as session:
@@ -174,7 +176,7 @@ def _claim_and_apply(rt, ids: list[int]) -> BatchResult:
                 unparseable.append((row.id, f"unparseable body: {exc.message}"))
             result.received_at[row.id] = (row.tracker, row.received_at)
         if batch:
-            result.pending, result.created = apply_batch(rt, session, batch)
+            result.pending, result.created = apply_batch(rt, session, batch, now)
         now = datetime.now(UTC)
         result.processed = [pk for pk, _parsed in batch]
         if result.processed:
@@ -189,6 +191,15 @@ def _claim_and_apply(rt, ids: list[int]) -> BatchResult:
     for pk, _error in unparseable:
         rt.metrics.processed(result.received_at[pk][0], "failed", None)
     return result
+
+
+def apply_stored(rt, ids: list[int], now: datetime) -> BatchResult:
+    """Apply stored deliveries as if processed at `now`, in one transaction, and schedule nothing after it.
+
+    For `okrbot demo`, whose sample has weeks of history: the same claim, parse and apply as the worker's,
+    with the history dated `now`; no write-back and no backfill follow (the sample's issues exist nowhere).
+    """
+    return _claim_and_apply(rt, ids, now)
 
 
 def _run(rt, ids: list[int]) -> BatchResult:
