@@ -14,6 +14,7 @@ from ..apply.mapping_sync import sync_mapping_file
 from ..db import current_revision, upgrade
 from ..runtime import Runtime
 from .common import ensure_schema, runtime_from_env, with_runtime
+from .demo import demo
 from .inspect import deliveries, outbox
 from .mappings import check, mappings_group
 from .replay import replay
@@ -89,7 +90,7 @@ def worker(workers: int, metrics_port: int | None) -> None:
         rt.close()
 
 
-for command in (replay, deliveries, outbox, sync, summary, recount, check, mappings_group):
+for command in (replay, deliveries, outbox, sync, summary, recount, check, mappings_group, demo):
     main.add_command(command)
 
 

@@ -15,6 +15,7 @@ from ..jobs.queue import queue_ping
 from ..logs import configure_logging
 from ..runtime import Runtime, build_runtime
 from .api import api
+from .pages import pages
 
 log = logging.getLogger("okrbot")
 
@@ -35,6 +36,7 @@ def create_app(config: dict | Settings | None = None, runtime: Runtime | None = 
     app.register_blueprint(github_blueprint)
     app.register_blueprint(jira_blueprint)
     app.register_blueprint(api)
+    app.register_blueprint(pages)
     _register_probes(app, rt)
     announce(settings)
     return app

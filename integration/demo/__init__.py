@@ -1,0 +1,1 @@
+"""`okrbot demo`: a clearly marked sample (repository `okrbot-demo/sample`, titles starting "[sample]")."""
