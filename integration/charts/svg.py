@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from xml.sax.saxutils import escape, quoteattr
 
-WIDTH, HEIGHT = 760, 320
+WIDTH, HEIGHT = 900, 340
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 64  # margins: y labels left, x labels and the legend below
 
 

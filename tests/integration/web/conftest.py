@@ -43,18 +43,19 @@ def played(story_rt, story_app):
 
 
 class _Rows(HTMLParser):
-    """The text of each element with a class, per key-result row (`<tr class="kr" data-kr=...>`)."""
+    """The text of each element with a class, per key result (`<tr class="kr" data-kr=...>`, `<dl class="kr" ...>`)."""
 
     def __init__(self):
         super().__init__()
         self.rows: dict[str, dict[str, str]] = {}
         self._kr: str | None = None
+        self._tag: str | None = None
         self._open: list[tuple[str, list[str]]] = []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "tr" and "kr" in (a.get("class") or "").split():
-            self._kr = a["data-kr"]
+        if self._kr is None and "kr" in (a.get("class") or "").split():
+            self._kr, self._tag = a["data-kr"], tag
             self.rows[self._kr] = {}
         if self._kr is not None:
             self._open.append((tag, (a.get("class") or "").split()))
@@ -66,7 +67,7 @@ class _Rows(HTMLParser):
             t, _classes = self._open.pop()
             if t == tag:
                 break
-        if tag == "tr":
+        if tag == self._tag:
             self._kr, self._open = None, []
 
     def handle_data(self, data):
