@@ -90,10 +90,10 @@ class Story:
         self._clock[day] = used
         return datetime.combine(self.start + timedelta(days=day), DAY_STARTS, tzinfo=UTC) + timedelta(seconds=used)
 
-    def issue_event(self, day: int, action: str, issue: Issue) -> None:
+    def issue_event(self, day: int, action: str, issue: Issue, sender: str = "okrbot-demo") -> None:
         issue.at = self.at(day)
         body = {"action": action, "issue": issue.payload(), "repository": _repository(),
-                "sender": {"login": "okrbot-demo", "id": 1, "type": "User"}}
+                "sender": {"login": sender, "id": 1, "type": "User"}}
         self.days[day].append(Delivery("issues", json.dumps(body).encode()))
 
     def link(self, day: int, parent: Issue, child: Issue) -> None:
@@ -151,5 +151,5 @@ def _key_result(s: Story, rng: random.Random, objective: Issue, plan: KRPlan, sp
         item.state = "dropped" if k >= to_close else "done"
         earliest = min(opened + 1, span)
         day = rng.randint(earliest, max(earliest, last_day)) if span else 0
-        s.issue_event(day, "closed", item)
+        s.issue_event(day, "closed", item, sender=item.assignees[0])
     return number
