@@ -3,7 +3,7 @@
 # same body, connections and database kind; prints both, the ratios, and whether every acknowledged
 # delivery is in the database. A benchmark, not a test: figures go to the README.
 #   BENCH_SECS (default 10), BENCH_CONNS (16), BENCH_ROUNDS (2), BENCH_PG (libpq URL of the server)
-#   BENCH_PARTS (default "ingest apply writeback sync summary"): which parts to run
+#   BENCH_PARTS (default "ingest apply writeback sync summary dashboard"): which parts to run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -69,7 +69,7 @@ run_baseline() {  # $1 = persist|persist-pg
 
 field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
 
-parts=" ${BENCH_PARTS:-ingest apply writeback sync summary} "
+parts=" ${BENCH_PARTS:-ingest apply writeback sync summary dashboard} "
 want() { [[ "$parts" == *" $1 "* ]]; }
 
 want ingest && for round in $(seq "$rounds"); do
@@ -112,4 +112,9 @@ want sync && BENCH_PG_SERVER=$pg_server python3 bench/sync.py
 # Weekly summary: build_view + render over 1,000 key results and 100,000 work items on SQLite (target under
 # 1 s), and its SQL statements at 100 vs 1,000 key results (target: the count does not grow) (bench/summary.py).
 want summary && python3 bench/summary.py
+
+# The dashboard: `GET /` over 1,000 key results and 100,000 work items on SQLite (target under 0.5 s), beside the
+# read API's listing of the same key results in the same run (the ratio), and its SQL statements at 100 vs 1,000
+# key results (target: the count does not grow) (bench/dashboard.py).
+want dashboard && python3 bench/dashboard.py
 exit 0  # each part above fails the run by itself (set -e); an unwanted part is not a failure
