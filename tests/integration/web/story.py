@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from integration.apply.mapping_sync import sync_mapping_file
 from integration.apply.processing import apply_stored
-from tests.payloads import REPO, github_issue, github_issues_event, github_sub_issue_event
+from tests.payloads import github_issue, github_issues_event, github_sub_issue_event
 from webhooks.models import RECEIVED, Delivery
 
 DAYS = 5
@@ -109,4 +109,3 @@ def play(rt, post, okrs_path, now: datetime | None = None) -> None:
         apply_stored(rt, ids, now=at)
 
 
-REPO_URL = f"https://github.com/{REPO}"
