@@ -39,6 +39,14 @@ class Settings:
     jira_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     insecure_accept_unsigned: bool = False
     api_token: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)  # signs sign-in sessions and CSRF tokens
+    github_client_id: str | None = None  # GitHub sign-in: an OAuth app's, or a GitHub App's user-authorisation
+    github_client_secret: str | None = field(default=None, repr=False)
+    github_url: str = "https://github.com"  # where GitHub's sign-in pages are (GitHub Enterprise: https://HOST)
+    allowed_orgs: tuple[str, ...] = ()  # GitHub sign-in admits the members of these organisations ...
+    allowed_users: tuple[str, ...] = ()  # ... and these logins
+    trust_proxy: bool = False  # honour X-Forwarded-Proto/-Host/-For from one reverse proxy in front
+    session_hours: int = 12  # a sign-in lasts this long, then the visitor signs in again
     max_attempts: int = 8  # tries of a delivery, and of a write, before it is failed for good
     retry_base_seconds: float = 2.0  # the first retry's wait; each next one waits twice as long
     sweep_after_seconds: int = 60
@@ -151,6 +159,14 @@ _PARSERS = {
     "JIRA_WEBHOOK_SECRET": ("jira_webhook_secrets", lambda n, v: _csv(v)),
     "INSECURE_ACCEPT_UNSIGNED": ("insecure_accept_unsigned", _bool),
     "API_TOKEN": ("api_token", lambda n, v: v or None),
+    "SECRET_KEY": ("secret_key", lambda n, v: _secret_key(n, v)),
+    "GITHUB_CLIENT_ID": ("github_client_id", lambda n, v: v.strip() or None),
+    "GITHUB_CLIENT_SECRET": ("github_client_secret", lambda n, v: v.strip() or None),
+    "GITHUB_URL": ("github_url", lambda n, v: _check_url(n, v.rstrip("/"), ("https", "http"))),
+    "ALLOWED_ORGS": ("allowed_orgs", lambda n, v: _csv(v)),
+    "ALLOWED_USERS": ("allowed_users", lambda n, v: _csv(v)),
+    "TRUST_PROXY": ("trust_proxy", _bool),
+    "SESSION_HOURS": ("session_hours", _positive_int),
     "MAX_ATTEMPTS": ("max_attempts", _positive_int),
     "SWEEP_AFTER_SECONDS": ("sweep_after_seconds", _positive_int),
     "APPLY_BATCH_SIZE": ("apply_batch_size", _positive_int),
@@ -182,6 +198,17 @@ _PARSERS = {
     "JIRA_API_TOKEN": ("jira_api_token", lambda n, v: v.strip() or None),
     "JIRA_PAT": ("jira_pat", lambda n, v: v.strip() or None),
 }
+
+
+MIN_SECRET_KEY = 32  # characters: `python -c 'import secrets; print(secrets.token_urlsafe(32))'` gives 43
+
+
+def _secret_key(name: str, value: str) -> str | None:
+    key = value.strip()
+    if key and len(key) < MIN_SECRET_KEY:
+        raise ConfigError(f"{PREFIX}{name}: too short ({len(key)} characters, at least {MIN_SECRET_KEY}); "
+                          "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+    return key or None
 
 
 def _seconds(name: str, value: str) -> float:
@@ -248,6 +275,19 @@ def _check_writers(settings: Settings) -> None:
         raise ConfigError(f"{PREFIX}JIRA_EMAIL: needed with {PREFIX}JIRA_API_TOKEN (Jira Cloud)")
 
 
+def _check_sign_in(settings: Settings) -> None:
+    if bool(settings.github_client_id) != bool(settings.github_client_secret):
+        missing = "GITHUB_CLIENT_SECRET" if settings.github_client_id else "GITHUB_CLIENT_ID"
+        raise ConfigError(f"{PREFIX}{missing}: GitHub sign-in needs both {PREFIX}GITHUB_CLIENT_ID and "
+                          f"{PREFIX}GITHUB_CLIENT_SECRET")
+    if settings.github_client_id and not (settings.allowed_orgs or settings.allowed_users):
+        raise ConfigError(f"{PREFIX}ALLOWED_ORGS: GitHub sign-in admits nobody until {PREFIX}ALLOWED_ORGS "
+                          f"or {PREFIX}ALLOWED_USERS names who may sign in")
+    if (settings.allowed_orgs or settings.allowed_users) and not settings.github_client_id:
+        raise ConfigError(f"{PREFIX}GITHUB_CLIENT_ID: {PREFIX}ALLOWED_ORGS / {PREFIX}ALLOWED_USERS are for "
+                          "GitHub sign-in, which needs its client id and secret")
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read OKRBOT_* variables; raise ConfigError naming the first bad one."""
     env = os.environ if environ is None else environ
@@ -261,6 +301,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                                                and not k.startswith(NOT_SETTINGS)))
     settings = Settings(**values)
     _check_writers(settings)
+    _check_sign_in(settings)
     return settings
 
 

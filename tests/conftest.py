@@ -120,7 +120,8 @@ def rt(make_runtime, settings):
 
 @pytest.fixture
 def app(rt):
-    return create_app(rt.settings, runtime=rt)
+    """The app as `okrbot serve` on 127.0.0.1 builds it: open to loopback (the test client's address)."""
+    return create_app(rt.settings, runtime=rt, open_to_loopback=True)
 
 
 @pytest.fixture

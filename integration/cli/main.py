@@ -55,13 +55,18 @@ def serve(host: str, port: int, workers: int) -> None:
     """Web receiver and queue consumer in one process (local use; production uses the Procfile)."""
     from werkzeug.serving import make_server
 
+    from ..web.access import is_loopback
     from ..web.app import create_app
+    from ..web.serving import RequestLog
 
     rt = runtime_from_env(resolve_fields=True)
     ensure_schema(rt)
     sync_mapping_file(rt)  # okrs.yml at start; the worker's periodic check takes later changes
-    app = create_app(rt.settings, runtime=rt)
-    server = make_server(host, port, app, threaded=True)
+    # Open to loopback only when nothing but this machine can reach it: bound to loopback, and no
+    # reverse proxy declared in front (through one, every request would come from loopback).
+    open_to_loopback = (host == "localhost" or is_loopback(host)) and not rt.settings.trust_proxy
+    app = create_app(rt.settings, runtime=rt, open_to_loopback=open_to_loopback)
+    server = make_server(host, port, app, threaded=True, request_handler=RequestLog)
     threading.Thread(target=server.serve_forever, name="okrbot-web", daemon=True).start()
     click.echo(f"okrbot serving on http://{host}:{port} (queue: {rt.settings.effective_queue_url})", err=True)
     try:

@@ -1,16 +1,14 @@
 """The read API: `GET /api/v1/objectives`, `/api/v1/key-results`, `/api/v1/key-results/<id>`.
 
-With OKRBOT_API_TOKEN set, requests need `Authorization: Bearer <token>` (401 otherwise); without
-it, only the loopback address is answered (403 otherwise), so an unconfigured instance leaks nothing.
+Who may read it is decided for every page and API call alike, in `access.py`: the bearer token or a
+signed-in session, and loopback only under `okrbot serve` on a loopback address without a token.
 """
 
 from __future__ import annotations
 
-import hmac
 from datetime import UTC, datetime
-from ipaddress import ip_address
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import select
 
 from mappings.models import KeyResult, Objective
@@ -21,28 +19,6 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def _rt():
     return current_app.extensions["okrbot"]
-
-
-def _is_loopback(address: str | None) -> bool:
-    try:
-        return address is not None and ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
-@api.before_request
-def _authorise():
-    token = _rt().settings.api_token
-    if token:
-        given = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-            return jsonify(error="missing or wrong bearer token"), 401, {"WWW-Authenticate": "Bearer"}
-        return None
-    if not _is_loopback(request.remote_addr):
-        return jsonify(error="set OKRBOT_API_TOKEN to answer requests from other machines"), 403
-    return None
-
-
 
 
 @api.get("/objectives")

@@ -73,7 +73,7 @@ def run(stream: list[tuple[str, bytes, str]]) -> tuple:
                      github_webhook_secrets=(GITHUB_SECRET,))
         rt = build_runtime(s)
         upgrade(rt.engine)
-        client = create_app(s, runtime=rt).test_client()
+        client = create_app(s, runtime=rt, open_to_loopback=True).test_client()
         for event, body, delivery in stream:
             client.post("/webhooks/github", data=body, headers=github_headers(body, event, delivery))
             drain(rt)

@@ -74,7 +74,7 @@ def test_epic_with_children_through_status_categories_and_resolutions(feed, clie
 
 def test_epic_link_field_on_older_server_sites(make_runtime, settings, rt):
     rt = make_runtime(settings.with_overrides(jira_epic_link_field="customfield_10100"))
-    client = create_app(rt.settings, runtime=rt).test_client()
+    client = create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
     from tests.conftest import as_body, jira_headers
 
     def post(body):
@@ -91,7 +91,7 @@ def test_epic_link_field_on_older_server_sites(make_runtime, settings, rt):
 
 def test_okr_label_on_jira_and_story_points(make_runtime, settings):
     rt = make_runtime(settings.with_overrides(jira_story_points_fields=("customfield_10016",)))
-    client = create_app(rt.settings, runtime=rt).test_client()
+    client = create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
     from tests.conftest import as_body, jira_headers
 
     def post(body):

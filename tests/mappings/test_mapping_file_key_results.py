@@ -146,7 +146,7 @@ def test_a_bad_file_at_start_stops_the_start(make_runtime, settings, tmp_path):
 
 def test_api_needs_the_token_when_one_is_set(make_runtime, settings):
     rt = make_runtime(settings.with_overrides(api_token="s3cret-token"))
-    client = create_app(rt.settings, runtime=rt).test_client()
+    client = create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
     assert client.get("/api/v1/key-results").status_code == 401
     assert client.get("/api/v1/key-results", headers={"Authorization": "Bearer nope"}).status_code == 401
     ok = client.get("/api/v1/key-results", headers={"Authorization": "Bearer s3cret-token"})

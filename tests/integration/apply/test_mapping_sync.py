@@ -67,7 +67,7 @@ def statements_during(rt, call) -> list[str]:
 
 def test_a_get_after_an_okrs_change_writes_nothing_and_the_workers_check_syncs_it(make_runtime, settings, okrs):
     rt = started(make_runtime, settings, okrs)
-    client = create_app(rt.settings, runtime=rt).test_client()
+    client = create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
     assert client.get("/api/v1/key-results/launch").get_json()["title"] == "Launch"
     change(okrs, OKRS.replace("title: Launch", "title: Launch v2") + DOCS, 2_000_000_000)
 
@@ -95,7 +95,7 @@ def test_a_second_worker_process_applies_the_file_the_first_one_synced(make_runt
 
     body = as_body(github_issues_event("opened", github_issue(20, assignees=("dana",),
                                                               updated_at="2026-11-02T10:00:00Z")))
-    client = create_app(second.settings, runtime=second).test_client()
+    client = create_app(second.settings, runtime=second, open_to_loopback=True).test_client()
     assert client.post("/webhooks/github", data=body, headers=github_headers(body, "issues")).status_code == 202
     drain(second)  # the second process takes the delivery
 

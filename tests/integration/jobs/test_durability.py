@@ -30,7 +30,7 @@ def age_deliveries(rt, seconds: int = 3600) -> None:
 
 def test_delivery_acknowledged_while_queue_is_down_is_processed_when_it_is_back(make_runtime, settings):
     down = make_runtime(settings.with_overrides(queue_url="redis://127.0.0.1:1/0"))
-    client = create_app(down.settings, runtime=down).test_client()
+    client = create_app(down.settings, runtime=down, open_to_loopback=True).test_client()
     body = as_body(OPENED)
     response = client.post("/webhooks/github", data=body, headers=github_headers(body, "issues"))
     assert response.status_code == 202
@@ -68,7 +68,7 @@ def test_failing_processing_retries_with_backoff_then_fails_for_good(make_runtim
         raise RuntimeError("domain exploded")
 
     monkeypatch.setattr(integration.apply.processing, "note_changes", broken)  # after the domain wrote its rows
-    client = create_app(rt.settings, runtime=rt).test_client()
+    client = create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
     body = as_body(OPENED)
     client.post("/webhooks/github", data=body, headers=github_headers(body, "issues"))
     second = as_body("github/issues/octokit-webhooks__reopened.payload.json")
@@ -114,7 +114,7 @@ def test_processing_twice_is_harmless(rt, client):
 
 def test_one_delivery_from_8_threads_at_once_is_stored_once_on_postgres(make_runtime, settings, postgres_url):
     rt = make_runtime(settings.with_overrides(database_url=postgres_url))
-    app = create_app(rt.settings, runtime=rt)
+    app = create_app(rt.settings, runtime=rt, open_to_loopback=True)
     body = as_body(OPENED)
     headers = github_headers(body, "issues", delivery="raced")
     barrier, answers = threading.Barrier(8), []
@@ -189,7 +189,7 @@ def test_probes_and_metrics(rt, client):
 
 def test_the_redis_queue_carries_deliveries_to_the_worker(make_runtime, settings, redis_url):
     rt = make_runtime(settings.with_overrides(queue_url=redis_url))
-    client = create_app(rt.settings, runtime=rt).test_client()
+    client = create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
     assert client.get("/readyz").get_json() == {"status": "ok", "database": "ok", "queue": "ok"}
     body = as_body(OPENED)
     assert client.post("/webhooks/github", data=body, headers=github_headers(body, "issues")).status_code == 202
@@ -232,7 +232,7 @@ def test_lock_conflicts_that_persist_retry_later_and_never_fail(make_runtime, se
     rt = make_runtime(settings.with_overrides(max_attempts=2))
     monkeypatch.setattr(integration.apply.processing, "_claim_and_apply",
                         lambda rt_, ids: (_ for _ in ()).throw(_deadlock()))
-    client = create_app(rt.settings, runtime=rt).test_client()
+    client = create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
     body = as_body(OPENED)
     client.post("/webhooks/github", data=body, headers=github_headers(body, "issues"))
     rt.doorbell.flush()

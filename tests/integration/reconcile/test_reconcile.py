@@ -25,7 +25,7 @@ def rt(token_rt):
 
 @pytest.fixture
 def client(rt):
-    return create_app(rt.settings, runtime=rt).test_client()
+    return create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
 
 
 def post(rt, client, body: dict, event: str = "issues"):
@@ -124,7 +124,7 @@ def test_jira_epic_backfill_then_one_updated_since_search(make_runtime, settings
     host = jira_host("cloud")
     rt = make_runtime(settings.with_overrides(jira_url=f"https://{host}", jira_email="bot@example.com",
                                               jira_api_token="jira-token-not-real"))
-    client = create_app(rt.settings, runtime=rt).test_client()
+    client = create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
     children_now = [jira_issue_event(f"PROJ-{n}", parent="PROJ-1", category=DONE if n < 4 else {"key": "new",
                                      "id": 2, "name": "To Do"}, resolution="Done" if n < 4 else None,
                                      updated="2026-11-01T10:00:00.000+0000")["issue"] for n in (2, 3, 4)]
@@ -175,7 +175,7 @@ def test_an_apps_failed_deliveries_are_redelivered_unless_stored(make_runtime, s
 
     key, pem = app_key()
     rt = make_runtime(settings.with_overrides(github_app_id="12345", github_private_key=pem))
-    client = create_app(rt.settings, runtime=rt).test_client()
+    client = create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
     raw = as_body("github/issues/octokit-webhooks__opened.payload.json")
     client.post("/webhooks/github", data=raw, headers=github_headers(raw, "issues", delivery="guid-stored"))
     now = datetime.now(UTC)
@@ -204,7 +204,7 @@ def test_milestone_source_reads_the_milestones_issues_and_leavers_are_refetched(
                     "        title: Launch\n        owner: erin\n        sources:\n"
                     "          - github_milestone: Codertocat/Hello-World/7\n")
     rt = make_runtime(settings.with_overrides(github_token=TOKEN, mappings=str(okrs)))
-    client = create_app(rt.settings, runtime=rt).test_client()
+    client = create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
     in_milestone = [github_issue(n, milestone=7, state="closed" if n == 1 else "open",
                                  updated_at="2026-11-01T10:00:00Z") for n in (1, 2)]
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
@@ -228,7 +228,7 @@ def test_jira_members_that_moved_or_were_deleted_leave(make_runtime, settings):
     host = jira_host("cloud")
     rt = make_runtime(settings.with_overrides(jira_url=f"https://{host}", jira_email="bot@example.com",
                                               jira_api_token="jira-token-not-real"))
-    client = create_app(rt.settings, runtime=rt).test_client()
+    client = create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         jira = FakeJira(rsps, f"https://{host}")
 
@@ -261,7 +261,7 @@ def test_a_file_anchor_in_another_case_is_read_once_as_github_spells_it(make_run
     okrs.write_text("objectives:\n  - id: o\n    title: O\n    key_results:\n      - id: ship\n"
                     "        title: Ship\n        sources:\n          - github_issue: codertocat/hello-world#10\n")
     rt = make_runtime(settings.with_overrides(github_token=TOKEN, mappings=str(okrs)))
-    client = create_app(rt.settings, runtime=rt).test_client()
+    client = create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         github = FakeGithub(rsps)
         github.sub_issue_lists[("Codertocat/Hello-World", 10)] = children(3, closed=(0,))
