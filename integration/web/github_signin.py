@@ -34,7 +34,8 @@ def register(app: Flask, settings: Settings) -> None:
     if not settings.github_client_id:
         return
     oauth = OAuth(app)
-    kwargs = {"code_challenge_method": "S256", "default_timeout": settings.tracker_timeout_seconds}
+    kwargs = {"code_challenge_method": "S256", "token_endpoint_auth_method": "client_secret_post",  # as GitHub documents
+              "default_timeout": settings.tracker_timeout_seconds}
     if settings.allowed_orgs:
         kwargs["scope"] = "read:org"
     oauth.register("github", client_id=settings.github_client_id, client_secret=settings.github_client_secret,

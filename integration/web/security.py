@@ -90,6 +90,6 @@ def session_secret(settings: Settings, open_to_loopback: bool) -> bytes:
         return settings.secret_key.encode()
     if not open_to_loopback and (settings.api_token or settings.github_client_id):
         raise ConfigError(f"{PREFIX}SECRET_KEY: needed to sign sign-in sessions when {PREFIX}API_TOKEN or GitHub "
-                          "sign-in is set and the app runs under gunicorn (the Procfile); generate one with: "
-                          "python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+                          "sign-in is set and the app is not `okrbot serve` on loopback (gunicorn: the Procfile); "
+                          "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
     return secrets.token_bytes(32)

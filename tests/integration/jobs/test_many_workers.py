@@ -52,6 +52,7 @@ class Deployment:
         self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("OKRBOT_")},
                     "OKRBOT_DATABASE_URL": database_url, "OKRBOT_QUEUE_URL": queue_url,
                     "OKRBOT_GITHUB_WEBHOOK_SECRET": GITHUB_SECRET, "OKRBOT_API_TOKEN": TOKEN,
+                    "OKRBOT_SECRET_KEY": "many-workers-session-key-0123456789abcdef",
                     "OKRBOT_DRY_RUN": "1", "PORT": str(self.port), "WEB_CONCURRENCY": "2",
                     "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
         self.processes: list[subprocess.Popen] = []
