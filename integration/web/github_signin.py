@@ -34,7 +34,8 @@ def register(app: Flask, settings: Settings) -> None:
     if not settings.github_client_id:
         return
     oauth = OAuth(app)
-    kwargs = {"code_challenge_method": "S256", "token_endpoint_auth_method": "client_secret_post",  # as GitHub documents
+    # client id and secret as form fields, as GitHub documents; PKCE on top of the state
+    kwargs = {"code_challenge_method": "S256", "token_endpoint_auth_method": "client_secret_post",
               "default_timeout": settings.tracker_timeout_seconds}
     if settings.allowed_orgs:
         kwargs["scope"] = "read:org"
