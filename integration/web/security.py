@@ -19,12 +19,12 @@ from webhooks.receiver import github_blueprint, jira_blueprint
 from ..config import PREFIX, ConfigError, Settings
 
 SESSION_COOKIE = "okrbot_session"
-# No inline script, no plugins, no framing. Inline styles stay allowed: server-made SVG charts and
-# progress bars set sizes and colours in `style` attributes, and a style cannot run code.
+# No inline script or style, no plugins, no framing: the pages and charts style through their own
+# stylesheets and SVG presentation attributes (integration/charts/svg.py).
 CSP = "; ".join((
     "default-src 'self'",
     "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
+    "style-src 'self'",
     "img-src 'self' data:",
     "object-src 'none'",
     "base-uri 'none'",

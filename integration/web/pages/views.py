@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from ..api import _authorise
 from . import format as fmt
 from .burnup import burnup_chart
 from .detail import forecast_text, key_result_page, needs_attention, person_page
@@ -17,7 +16,7 @@ from .query import Filters, Period, PeriodError, dashboard, default_period
 
 pages = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
                   static_url_path="/static/pages")
-pages.before_request(_authorise)
+# Who may see the pages is decided for every view in integration/web/access.py.
 for _name, _filter in fmt.FILTERS.items():
     pages.add_app_template_filter(_filter, _name)
 

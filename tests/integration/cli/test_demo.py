@@ -24,7 +24,7 @@ from .test_cli import env, run  # noqa: F401 - the CLI tests' environment fixtur
 def test_demo_loads_a_marked_sample_and_clear_removes_only_it(env):  # noqa: F811
     assert run(env, "db", "upgrade")[0] == 0
     rt = build_runtime(load_settings(env))
-    client = create_app(rt.settings, runtime=rt).test_client()
+    client = create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
     try:
         body = github_issues_event("opened", github_issue(5, title="A real key result", labels=("key-result",),
                                                           updated_at="2026-11-02T10:00:00Z"))

@@ -25,7 +25,7 @@ def story_rt(make_runtime, settings, tmp_path):
 @pytest.fixture
 def story_app(story_rt):
     rt, _okrs = story_rt
-    return create_app(rt.settings, runtime=rt)
+    return create_app(rt.settings, runtime=rt, open_to_loopback=True)
 
 
 @pytest.fixture

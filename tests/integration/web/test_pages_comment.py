@@ -22,7 +22,7 @@ def rt(token_rt):
 
 
 def test_the_page_links_the_living_comment_once_written(rt, github):
-    client = create_app(rt.settings, runtime=rt).test_client()
+    client = create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
 
     def post(body: dict, event: str = "issues"):
         raw = as_body(body)

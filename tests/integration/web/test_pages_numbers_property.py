@@ -65,7 +65,7 @@ def test_the_pages_print_the_api_numbers(items, measure, target, owners):
         try:
             upgrade(rt.engine)
             sync_mapping_file(rt, force=True)
-            client = create_app(s, runtime=rt).test_client()
+            client = create_app(s, runtime=rt, open_to_loopback=True).test_client()
 
             def post(event: str, body: dict) -> None:
                 raw = as_body(body)

@@ -164,7 +164,7 @@ def test_security_headers_on_every_answer(web):
     for path in ("/login", API, "/healthz", "/", "/no-such-page"):
         headers = requests.get(web.url + path, allow_redirects=False, timeout=10).headers
         csp = dict(part.strip().split(" ", 1) for part in headers["Content-Security-Policy"].split(";"))
-        assert csp["script-src"] == "'self'" and csp["default-src"] == "'self'", path
+        assert csp["script-src"] == csp["style-src"] == csp["default-src"] == "'self'", path
         assert csp["frame-ancestors"] == "'none'" and csp["object-src"] == "'none'", path
         assert headers["X-Content-Type-Options"] == "nosniff", path
         assert headers["X-Frame-Options"] == "DENY", path
