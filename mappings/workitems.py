@@ -110,6 +110,7 @@ def reduce_events(events: list[tuple[Event, int | None]]) -> dict[str, Newest]:
     return newest
 
 
+@cache
 def _statement(dialect_name: str):
     """Newest wins, per column group: `INSERT … ON CONFLICT (key) DO UPDATE SET col = CASE … WHERE …`."""
     table = WorkItem.__table__
@@ -164,7 +165,8 @@ def _upsert(session: Session, rows: list[dict]) -> None:
     if dialect.name == "postgresql":  # a server: one round trip for the batch
         _multirow(dialect).execute(session, rows)
     else:  # SQLite runs in-process: a statement per row costs nothing extra, and its one writer orders them
-        session.execute(_statement(dialect.name), rows)
+        # built once, run through Core: the ORM's bulk path rebuilt and re-keyed it for every unit of work
+        session.connection().execute(_statement(dialect.name), rows)
 
 
 def store_events(session: Session, newest: dict[str, Newest]) -> list[WorkItem]:
