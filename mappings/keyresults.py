@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import partial
+from functools import cache, partial
 
-from sqlalchemy import Text, insert, inspect, or_, select
+from sqlalchemy import Text, bindparam, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -96,21 +96,32 @@ def _touch(ctx: Context, kr: KeyResult) -> None:
     set_columns(ctx, kr, updated_at=ctx.now)
 
 
+@cache
+def _kr_update(sets: tuple[str, ...], moves: tuple[str, ...]):
+    """`UPDATE key_results SET col = :set_col, counter = counter + :add_counter … RETURNING` the counters.
+
+    Built once per shape of change: a statement built per key result and unit of work cost more CPU than
+    the database spent on it. Counters still move only by SQL deltas.
+    """
+    table = KeyResult.__table__
+    values = {n: bindparam(f"set_{n}", type_=table.c[n].type) for n in sets}
+    values |= {n: table.c[n] + bindparam(f"add_{n}", type_=table.c[n].type) for n in moves}
+    return (table.update().where(table.c.id == bindparam("kr_id")).values(values)
+            .returning(*(table.c[n] for n in COUNTERS), table.c.measure, table.c.target, table.c.anchor_state))
+
+
 def finish(ctx: Context) -> None:
     """Write every key result this unit of work changed, in id order; record progress that moved."""
     ctx.session.flush()  # new key results and memberships first
-    table = KeyResult.__table__
     moved = []
     for kr_id in sorted(set(ctx._sets) | set(ctx._deltas)):
-        values = dict(ctx._sets.get(kr_id, {}))
+        sets = ctx._sets.get(kr_id, {})
         delta = ctx._deltas.get(kr_id, [0] * len(COUNTERS))
-        values |= {name: table.c[name] + d for name, d in zip(COUNTERS, delta, strict=True) if d}
-        if not values:
+        moves = {name: d for name, d in zip(COUNTERS, delta, strict=True) if d}
+        if not sets and not moves:
             continue
-        returned = ctx.session.execute(
-            table.update().where(table.c.id == kr_id).values(values)
-            .returning(*(table.c[n] for n in COUNTERS), table.c.measure, table.c.target, table.c.anchor_state)
-        ).one()
+        params = {"kr_id": kr_id} | {f"set_{n}": v for n, v in sets.items()} | {f"add_{n}": d for n, d in moves.items()}
+        returned = ctx.session.connection().execute(_kr_update(tuple(sorted(sets)), tuple(moves)), params).one()
         after_counters = list(returned[:len(COUNTERS)])
         before = ctx._before.get(kr_id)
         if before is None:
