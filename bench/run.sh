@@ -4,6 +4,7 @@
 # delivery is in the database. A benchmark, not a test: figures go to the README.
 #   BENCH_SECS (default 10), BENCH_CONNS (16), BENCH_ROUNDS (2), BENCH_PG (libpq URL of the server)
 #   BENCH_PARTS (default "ingest apply writeback sync summary dashboard"): which parts to run
+#   BENCH_BESIDE_REF=1: also run writeback, sync and summary beside the reference (bench/beside_ref.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -89,7 +90,10 @@ done
 
 # The worker's side: events applied per second by one worker, and the cost of one event on a key result
 # with 10 vs 10,000 work items (target: at most 1.5x), on SQLite and PostgreSQL (bench/apply.py).
-want apply && BENCH_PG_SERVER=$pg_server python3 bench/apply.py
+# Beside the reference, in the same run: bench/apply.py of 051610d (the code before the concurrent apply,
+# exported by git) and of this tree in alternate rounds, medians and the ratio current/reference
+# (target: events/s >= 1.0x) (bench/beside_ref.py; BENCH_REF, BENCH_REF_ROUNDS).
+want apply && BENCH_PG_SERVER=$pg_server python3 bench/beside_ref.py apply
 
 # Many workers: a 3,000-event backlog over 20 key results x 30 items drained by 1, 2 and 4 `okrbot worker`
 # processes on PostgreSQL + Redis, beside okrbot's own PostgreSQL ingest rate measured here, in this run
@@ -104,14 +108,17 @@ fi
 # writes per key result per burst (target 1.0) and the highest write rate per credential (target <= 1/s),
 # with OKRBOT_WRITE_DELAY=3 s for the bench (bench/writeback.py).
 want writeback && python3 bench/writeback.py
+[ "${BENCH_BESIDE_REF:-0}" = 1 ] && want writeback && BENCH_REF_ROUNDS=1 python3 bench/beside_ref.py writeback
 
 # Reconcile: API calls and time of the first sync of a key result with 2,000 work items (target: the
 # page count, no per-item calls) and of a second sync with nothing changed (target: only 304s) (bench/sync.py).
 want sync && BENCH_PG_SERVER=$pg_server python3 bench/sync.py
+[ "${BENCH_BESIDE_REF:-0}" = 1 ] && want sync && BENCH_PG_SERVER=$pg_server python3 bench/beside_ref.py sync
 
 # Weekly summary: build_view + render over 1,000 key results and 100,000 work items on SQLite (target under
 # 1 s), and its SQL statements at 100 vs 1,000 key results (target: the count does not grow) (bench/summary.py).
 want summary && python3 bench/summary.py
+[ "${BENCH_BESIDE_REF:-0}" = 1 ] && want summary && python3 bench/beside_ref.py summary
 
 # The dashboard: `GET /` over 1,000 key results and 100,000 work items on SQLite (target under 0.5 s), beside the
 # read API's listing of the same key results in the same run (the ratio), and its SQL statements at 100 vs 1,000
