@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache, partial
 
-from sqlalchemy import Text, bindparam, insert, inspect, or_, select
+from sqlalchemy import Text, bindparam, inspect, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -96,6 +96,10 @@ def _touch(ctx: Context, kr: KeyResult) -> None:
     set_columns(ctx, kr, updated_at=ctx.now)
 
 
+# Core, one INSERT for the unit's rows (RETURNING lets SQLAlchemy send them as one multi-row statement)
+_HISTORY_INSERT = KeyResultEvent.__table__.insert().returning(KeyResultEvent.__table__.c.id)
+
+
 @cache
 def _kr_update(sets: tuple[str, ...], moves: tuple[str, ...]):
     """`UPDATE key_results SET col = :set_col, counter = counter + :add_counter … RETURNING` the counters.
@@ -134,7 +138,7 @@ def finish(ctx: Context) -> None:
         ctx.record(kr_id, "progress", done=after[0], total=after[1], percent=after[2],
                    was_done=was[0], was_total=was[1])
     if ctx._history:
-        ctx.session.execute(insert(KeyResultEvent).returning(KeyResultEvent.id), ctx._history)
+        ctx.session.execute(_HISTORY_INSERT, ctx._history)
         ctx._history = []
     ctx._sets.clear()
     ctx._deltas.clear()
@@ -402,6 +406,14 @@ def apply_items(ctx: Context, items: list[WorkItem], attribution: Attribution | 
     finish(ctx)
 
 
+# The prefetch queries, built once: the lists are parameters (a statement built per unit of work costs
+# more CPU than SQLite spends running it).
+_MEMBERS_OF = select(Membership).where(Membership.work_item_key.in_(bindparam("keys", expanding=True)))
+_KRS_ANCHORED_AT = select(KeyResult).where(KeyResult.anchor_key.in_(bindparam("keys", expanding=True)))
+_KRS = select(KeyResult).where(KeyResult.id.in_(bindparam("ids", expanding=True)))
+_OBJECTIVES = select(Objective).where(Objective.id.in_(bindparam("ids", expanding=True)))
+
+
 def _prefetch(ctx: Context, items: list[WorkItem]) -> None:
     """What the items' memberships need, in a few queries instead of several per item."""
     keys = [i.key for i in items if i.key not in ctx._members]
@@ -409,17 +421,17 @@ def _prefetch(ctx: Context, items: list[WorkItem]) -> None:
     if keys:
         for key in keys:
             ctx._members[key] = {}
-        for m in ctx.session.scalars(select(Membership).where(Membership.work_item_key.in_(keys))):
+        for m in ctx.session.scalars(_MEMBERS_OF, {"keys": keys}):
             ctx._members[m.work_item_key][m.kr_id] = m
     if parents:
         found: dict[str, list[str]] = defaultdict(list)
-        for kr in ctx.session.scalars(select(KeyResult).where(KeyResult.anchor_key.in_(parents))):
+        for kr in ctx.session.scalars(_KRS_ANCHORED_AT, {"keys": parents}):
             found[kr.anchor_key].append(kr.id)
             ctx._krs.setdefault(kr.id, kr)
         ctx._anchor_krs.update({key: found.get(key, []) for key in parents})
     wanted = sorted({kr_id for key in keys for kr_id in ctx._members[key]} - set(ctx._krs))
     if wanted:
-        for kr in ctx.session.scalars(select(KeyResult).where(KeyResult.id.in_(wanted))):
+        for kr in ctx.session.scalars(_KRS, {"ids": wanted}):
             ctx._krs[kr.id] = kr
 
 
@@ -430,12 +442,12 @@ def _prefetch_anchored(ctx: Context, items: list[WorkItem]) -> None:
     missing = [i for i in ids if i and i not in ctx._krs]
     if missing:
         ctx._krs.update(dict.fromkeys(missing))
-        for kr in ctx.session.scalars(select(KeyResult).where(KeyResult.id.in_(missing))):
+        for kr in ctx.session.scalars(_KRS, {"ids": missing}):
             ctx._krs[kr.id] = kr
     missing = [i for i in ids if i and i not in ctx._objectives]
     if missing:
         ctx._objectives.update(dict.fromkeys(missing))
-        for objective in ctx.session.scalars(select(Objective).where(Objective.id.in_(missing))):
+        for objective in ctx.session.scalars(_OBJECTIVES, {"ids": missing}):
             ctx._objectives[objective.id] = objective
 
 

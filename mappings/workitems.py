@@ -169,6 +169,11 @@ def _upsert(session: Session, rows: list[dict]) -> None:
         session.connection().execute(_statement(dialect.name), rows)
 
 
+# What a batch named, as stored now (built once; the keys are a parameter)
+_STORED = (select(WorkItem).where(WorkItem.key.in_(bindparam("keys", expanding=True))).order_by(WorkItem.key)
+           .execution_options(populate_existing=True))
+
+
 def store_events(session: Session, newest: dict[str, Newest]) -> list[WorkItem]:
     """Store a reduced batch (`reduce_events`); return every item it names, as stored now, in key order."""
     rows = []
@@ -186,8 +191,7 @@ def store_events(session: Session, newest: dict[str, Newest]) -> list[WorkItem]:
                         .execution_options(synchronize_session=False))
     if not newest:
         return []
-    query = select(WorkItem).where(WorkItem.key.in_(sorted(newest))).order_by(WorkItem.key)
-    return list(session.scalars(query.execution_options(populate_existing=True)))
+    return list(session.scalars(_STORED, {"keys": sorted(newest)}))
 
 
 def find_by_ref(session: Session, tracker: str, ref: str) -> WorkItem | None:

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from core.events import Event, Parsed
@@ -157,15 +157,21 @@ def _no_connection(exc: DBAPIError) -> bool:
         state == "" and type(exc.orig).__name__ == "OperationalError" and "connect" in str(exc.orig).lower())
 
 
+# Built once (Core, on the table): what nobody else holds, then what was applied marked processed.
+_DELIVERIES = Delivery.__table__
+_CLAIM = (select(_DELIVERIES.c.id, _DELIVERIES.c.tracker, _DELIVERIES.c.event, _DELIVERIES.c.headers,
+                 _DELIVERIES.c.body, _DELIVERIES.c.received_at)
+          .where(_DELIVERIES.c.id.in_(bindparam("ids", expanding=True)), _DELIVERIES.c.status == RECEIVED)
+          .order_by(_DELIVERIES.c.id).with_for_update(skip_locked=True))
+_MARK_PROCESSED = (_DELIVERIES.update().where(_DELIVERIES.c.id.in_(bindparam("ids", expanding=True)))
+                   .values(status=PROCESSED, processed_at=bindparam("now"), last_error=None, next_attempt_at=None))
+
+
 def _claim_and_apply(rt, ids: list[int], now: datetime | None = None) -> BatchResult:
     """One transaction: claim what nobody else holds, parse, apply, mark processed (or failed)."""
     result = BatchResult()
     with unit_of_work(rt.sessions) as session:
-        rows = session.execute(
-            select(Delivery.id, Delivery.tracker, Delivery.event, Delivery.headers, Delivery.body,
-                   Delivery.received_at)
-            .where(Delivery.id.in_(ids), Delivery.status == RECEIVED).order_by(Delivery.id)
-            .with_for_update(skip_locked=True)).all()
+        rows = session.execute(_CLAIM, {"ids": ids}).all()
         if not rows:
             return result
         batch, unparseable = [], []
@@ -180,9 +186,7 @@ def _claim_and_apply(rt, ids: list[int], now: datetime | None = None) -> BatchRe
         now = datetime.now(UTC)
         result.processed = [pk for pk, _parsed in batch]
         if result.processed:
-            session.execute(update(Delivery).where(Delivery.id.in_(result.processed))
-                            .values(status=PROCESSED, processed_at=now, last_error=None, next_attempt_at=None)
-                            .execution_options(synchronize_session=False))
+            session.execute(_MARK_PROCESSED, {"ids": result.processed, "now": now})
         for pk, error in unparseable:
             session.execute(update(Delivery).where(Delivery.id == pk)
                             .values(status=FAILED, attempts=Delivery.attempts + 1, last_error=error[:2000],

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core.schema import upsert_insert
@@ -40,6 +40,18 @@ def _insert_missing(dialect_name: str):
         OutboxEntry.__table__.c.id)
 
 
+_TABLE = OutboxEntry.__table__
+# Locked in key-result order before they are read and changed (rows, not objects: nothing to flush)
+_LOCK_ENTRIES = (select(_TABLE.c.id, _TABLE.c.state, _TABLE.c.pending_since)
+                 .where(_TABLE.c.kr_id.in_(bindparam("kr_ids", expanding=True)), _TABLE.c.kind == KIND)
+                 .order_by(_TABLE.c.kr_id).with_for_update())
+_RESTART = (_TABLE.update().where(_TABLE.c.id == bindparam("entry_id"))
+            .values(state=PENDING, pending_since=bindparam("now"), attempts=0, last_error=None,
+                    due_at=bindparam("new_due_at"), updated_at=bindparam("now")))
+_TOUCH = (_TABLE.update().where(_TABLE.c.id == bindparam("entry_id"))
+          .values(due_at=bindparam("new_due_at"), updated_at=bindparam("now")))
+
+
 def note_changes(session: Session, kr_ids: set[str], now: datetime, delay: float) -> list[int]:
     """Mark the key results' comments pending; return the entries that just became pending.
 
@@ -55,17 +67,20 @@ def note_changes(session: Session, kr_ids: set[str], now: datetime, delay: float
     insert = _insert_missing(session.get_bind().dialect.name)
     started = list(session.connection().execute(insert, new_rows).scalars())
     created = set(started)
-    query = (select(OutboxEntry).where(OutboxEntry.kr_id.in_(ids), OutboxEntry.kind == KIND)
-             .order_by(OutboxEntry.kr_id).with_for_update().execution_options(populate_existing=True))
-    for entry in session.scalars(query):
+    restart, touch = [], []
+    for entry in session.execute(_LOCK_ENTRIES, {"kr_ids": ids}):
         if entry.id in created:
             continue
-        if entry.state not in (PENDING, SENDING):
-            entry.state, entry.pending_since, entry.attempts, entry.last_error = PENDING, now, 0, None
+        if entry.state not in (PENDING, SENDING):  # sent, failed or skipped before: pending again
+            restart.append({"entry_id": entry.id, "new_due_at": quiet, "now": now})
             started.append(entry.id)
-        cap = (entry.pending_since or now) + timedelta(seconds=delay * MAX_WAIT_FACTOR)
-        entry.due_at, entry.updated_at = min(quiet, cap), now
-    session.flush()
+        else:  # already waiting: the quiet period starts again, up to its cap
+            cap = (entry.pending_since or now) + timedelta(seconds=delay * MAX_WAIT_FACTOR)
+            touch.append({"entry_id": entry.id, "new_due_at": min(quiet, cap), "now": now})
+    if restart:
+        session.execute(_RESTART, restart)
+    if touch:
+        session.execute(_TOUCH, touch)
     return sorted(started)
 
 
