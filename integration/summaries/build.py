@@ -98,20 +98,22 @@ class History:
     @classmethod
     def load(cls, session: Session, kr_ids: list[str], now: datetime, weeks: int = BURNUP_WEEKS) -> History:
         since = now - timedelta(weeks=weeks)
-        progress, done = defaultdict(list), defaultdict(list)
+        progress = defaultdict(list)
         rows = session.scalars(select(KeyResultEvent).where(
             KeyResultEvent.kr_id.in_(kr_ids), KeyResultEvent.kind.in_(("progress", "state")),
             KeyResultEvent.at >= since).order_by(KeyResultEvent.id))
+        week: dict[str, list[KeyResultEvent]] = defaultdict(list)
         for e in rows:
             if e.kind == "progress":
                 progress[e.kr_id].append(e)
-            elif e.data.get("now") == "done" and e.at >= now - timedelta(days=7):
-                done[e.kr_id].append(e)
+            elif e.at >= now - timedelta(days=7):
+                week[e.kr_id].append(e)
+        done = {kr_id: net_done(events) for kr_id, events in week.items()}
         last_before = (select(func.max(KeyResultEvent.id)).where(
             KeyResultEvent.kr_id.in_(kr_ids), KeyResultEvent.kind == "progress", KeyResultEvent.at < since)
             .group_by(KeyResultEvent.kr_id))
         before = {e.kr_id: e for e in session.scalars(select(KeyResultEvent).where(KeyResultEvent.id.in_(last_before)))}
-        return cls(dict(progress), before, dict(done), last_moves(session, kr_ids))
+        return cls(dict(progress), before, {k: v for k, v in done.items() if v}, last_moves(session, kr_ids))
 
     def points(self, kr: KeyResult, now: datetime, days: int = 28) -> list[tuple[datetime, float]]:
         window = now - timedelta(days=days)
@@ -130,6 +132,21 @@ class History:
         return last
 
 
+def net_done(state_events: list[KeyResultEvent]) -> list[KeyResultEvent]:
+    """The items that are done now and were not a week ago, item by item (oldest first): the net change.
+
+    Closed then reopened in the week is not done; closed, reopened and closed again counts once
+    (issue 13). Each item is shown by its last state change of the week.
+    """
+    first: dict[str, KeyResultEvent] = {}
+    last: dict[str, KeyResultEvent] = {}
+    for e in state_events:
+        first.setdefault(e.data["item"], e)
+        last[e.data["item"]] = e
+    done = [e for item, e in last.items() if e.data.get("now") == "done" and first[item].data.get("was") != "done"]
+    return sorted(done, key=lambda e: e.id)
+
+
 def last_moves(session: Session, kr_ids) -> dict[str, datetime]:
     """When each key result last moved (progress changed, or it appeared): one query.
 
@@ -142,8 +159,9 @@ def last_moves(session: Session, kr_ids) -> dict[str, datetime]:
 
 
 def idle_days(kr: KeyResult, last_move: datetime | None, now: datetime) -> int:
-    """Whole days since the key result last moved (since it appeared, when it never did)."""
-    return (now - (last_move or kr.created_at)).days
+    """Whole days since the later of the key result's creation and its last move (issue 13: history of an
+    earlier key result with the same id, or of an item before it became one, is not its own)."""
+    return (now - max(kr.created_at, last_move or kr.created_at)).days
 
 
 def owner_call(rt, kr: KeyResult, tracker: str) -> str | None:
