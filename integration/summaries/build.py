@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from mappings.forecast import forecast
 from mappings.keys import GITHUB, WorkItemKey
 from mappings.models import KeyResult, KeyResultEvent, Objective, WorkItem
-from mappings.okrs_schedule import SummaryTargetSpec
+from mappings.okrs_schedule import EMAIL, SummaryTargetSpec
 from mappings.progress import objective_percent
 from mappings.views import health_of, ownership_of, progress_of
 from mappings.workitems import find_work_item
@@ -50,6 +50,7 @@ class SummaryTarget:
     weekday: str = "monday"
     hour: int = 9
     timezone: str = "UTC"
+    recipients: tuple[str, ...] = ()  # an e-mail target's addresses (tracker "email")
 
 
 def targets(rt, session: Session) -> list[SummaryTarget]:
@@ -65,6 +66,9 @@ def targets(rt, session: Session) -> list[SummaryTarget]:
 
 def _file_target(session: Session, t: SummaryTargetSpec) -> SummaryTarget:
     """Posted on the stored issue, as the tracker spells it; a GitHub issue not seen yet as the file does."""
+    if t.anchor is None:  # e-mail: the target's id ("email:<addresses>") is where it goes
+        return SummaryTarget(id=t.id, anchor=t.id, tracker=t.tracker, objectives=t.objectives, container=None,
+                             weekday=t.weekday, hour=t.hour, timezone=t.timezone, recipients=t.recipients)
     stored = find_work_item(session, t.anchor)
     anchor = stored.key if stored is not None else (str(t.anchor) if t.tracker == GITHUB else None)
     return SummaryTarget(id=t.id, anchor=anchor, tracker=t.tracker, objectives=t.objectives, container=None,
@@ -168,6 +172,8 @@ def owner_call(rt, kr: KeyResult, tracker: str) -> str | None:
     ownership = ownership_of(kr)
     if ownership.owner is None:
         return None
+    if tracker == EMAIL:  # an e-mail notifies no one: the owner by login, as the trackers show it
+        return ownership.owner.login
     flavour = "server" if rt.settings.jira_pat else "cloud"
     return mention(tracker, ownership.owner.login, flavour if tracker == "jira" else None)
 
