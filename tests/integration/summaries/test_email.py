@@ -117,7 +117,7 @@ def test_a_failing_server_that_recovers_gets_it_once(make_runtime, settings, tmp
     with rt.sessions() as s:
         post = s.scalars(select(SummaryPost)).one()
         assert (post.state, post.attempts, post.last_error) == (
-            "sent", 3, "Transient: SMTP 127.0.0.1:%d answered 451 4.3.0 try again later" % port)
+            "sent", 3, f"Transient: SMTP 127.0.0.1:{port} answered 451 4.3.0 try again later")
 
 
 def test_the_dry_run_prints_the_message_and_sends_nothing(make_runtime, settings, tmp_path, github, smtp):

@@ -9,8 +9,10 @@ from sqlalchemy import update
 from integration.summaries.build import targets
 from integration.summaries.post import compose
 from mappings.models import KeyResultEvent
-from tests.integration.summaries.test_summaries import rt, world  # noqa: F401 (fixtures)
+from tests.integration.summaries import test_summaries as base
 from tests.payloads import github_issue, github_issues_event
+
+rt, world = base.rt, base.world  # the fixtures: a labelled summary issue and one key result with two items
 
 
 def summary(rt, now=None) -> str:
