@@ -124,7 +124,8 @@ class History:
         points = [(e.at, e.data.get("percent")) for e in self.progress.get(kr.id, ()) if e.at >= window]
         points = [(t, p) for t, p in points if p is not None]
         current = progress_of(kr).percent
-        return points + [(now, current)] if current is not None else points
+        # no work linked now: no forecast (an older 100% once said "done" beside "no work linked")
+        return points + [(now, current)] if current is not None else []
 
     def as_of(self, kr_id: str, moment: datetime) -> KeyResultEvent | None:
         """The last progress event at or before `moment` (for the burn-up)."""
