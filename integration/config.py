@@ -79,6 +79,8 @@ class Settings:
     jira_email: str | None = None
     jira_api_token: str | None = field(default=None, repr=False)
     jira_pat: str | None = field(default=None, repr=False)
+    smtp_url: str | None = field(default=None, repr=False)  # smtp:// or smtps://, may carry credentials
+    smtp_from: str = "okrbot <okrbot@localhost>"  # From: of e-mail summaries; set one your server may send as
     unknown_variables: tuple[str, ...] = ()  # OKRBOT_* names that are no setting (names only: values may be secrets)
 
     @property
@@ -197,6 +199,8 @@ _PARSERS = {
     "JIRA_EMAIL": ("jira_email", lambda n, v: v.strip() or None),
     "JIRA_API_TOKEN": ("jira_api_token", lambda n, v: v.strip() or None),
     "JIRA_PAT": ("jira_pat", lambda n, v: v.strip() or None),
+    "SMTP_URL": ("smtp_url", lambda n, v: _check_url(n, v.strip(), ("smtp", "smtps")) if v.strip() else None),
+    "SMTP_FROM": ("smtp_from", lambda n, v: _nonempty(n, v)),
 }
 
 

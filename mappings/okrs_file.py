@@ -289,12 +289,10 @@ def _missing_bound(fields: Fields) -> str:
 def _objectives(entry: tuple[yaml.Node, yaml.Node] | None, root: yaml.Node,
                 state: _Parse) -> tuple[ObjectiveSpec, ...] | None:
     if entry is None:
-        state.error(root, "the file has no objectives (expected a list of objectives)")
-        return None
+        return ()  # a file of only summaries: and/or period: is valid (issue 13): it configures, maps nothing
     key, node = entry
     if is_empty(node):
-        state.error(key, "the file has no objectives (expected a list of objectives)")
-        return None
+        return ()
     if not isinstance(node, yaml.SequenceNode):
         state.error(node, f"objectives must be a list (got {shown(node)})")
         return None

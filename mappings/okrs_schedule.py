@@ -6,6 +6,7 @@ out; nothing raises. `okrs_file` calls them and collects the problems with the r
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -32,7 +33,9 @@ from .okrs_sources import (
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _ISSUE_KEYS = {"github_issue": GITHUB, "jira_issue": JIRA}  # summary target key → tracker
-_TARGET_KEYS = ("github_issue", "jira_issue", "objectives", "weekday", "hour", "timezone")
+EMAIL = "email"
+_TARGET_KEYS = ("github_issue", "jira_issue", EMAIL, "objectives", "weekday", "hour", "timezone")
+_ADDRESS = re.compile(r"[^@\s,<>]+@[^@\s,<>]+\.[^@\s,<>]+")  # a plain address; display names are not taken
 _REMINDER_KEYS = ("enabled", "after_days", "skip_people")
 _EXPECTED_ISSUE = {"github_issue": EXPECTED["github_issue"], "jira_issue": EXPECTED["jira_epic"]}
 _INT_TAG = "tag:yaml.org,2002:int"
@@ -42,26 +45,32 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class SummaryTargetSpec:
-    """An issue the weekly summary is posted on, for some or all objectives, at a local weekday and hour."""
+    """Where the weekly summary goes (an issue, or e-mail to some addresses), for some or all objectives,
+    at a local weekday and hour."""
 
-    anchor: WorkItemKey  # a Jira anchor is of ANY_SITE: the file does not know the site
+    anchor: WorkItemKey | None  # a Jira anchor is of ANY_SITE: the file does not know the site; None: e-mail
     objectives: tuple[str, ...] | None  # objective ids, in file order; None = all
     weekday: str  # one of WEEKDAYS
     hour: int  # 0-23, local to `timezone`
     timezone: str  # IANA name
     line: int
+    recipients: tuple[str, ...] = ()  # an e-mail target's addresses, lower-cased, in file order
 
     @property
     def tracker(self) -> str:
-        return self.anchor.tracker
+        return EMAIL if self.anchor is None else self.anchor.tracker
 
     @property
     def id(self) -> str:
         """Stable across edits of the rest of the target, and of the case of a GitHub repository name."""
+        if self.anchor is None:
+            return f"{EMAIL}:{','.join(self.recipients)}"
         return self.anchor.folded if self.tracker == GITHUB else f"jira:{self.anchor.issue_key}"
 
     @property
     def _place(self) -> str:
+        if self.anchor is None:
+            return f"e-mail to {', '.join(self.recipients)}"
         return f"{'GitHub' if self.tracker == GITHUB else 'Jira'} issue {self.anchor.short}"
 
     def describe(self) -> str:
@@ -121,19 +130,44 @@ def _target(node: yaml.Node, ordinal: int, configured_trackers: frozenset[str], 
             problems: list[Problem]) -> SummaryTargetSpec | None:
     name = f"summary target #{ordinal}"
     if not isinstance(node, yaml.MappingNode):
-        problems.append((line_of(node), f"{name} must be a mapping with github_issue: or jira_issue: "
+        problems.append((line_of(node), f"{name} must be a mapping with github_issue:, jira_issue: or email: "
                                         f"(got {shown(node)})"))
         return None
     fields = _take(read_fields(node, _TARGET_KEYS, f"in {name}"), problems)
-    issue = _issue(fields, node, name, configured_trackers, problems)
+    given = [key for key in (*_ISSUE_KEYS, EMAIL) if key in fields]
+    if len(given) != 1:
+        reason = "names no issue" if not given else "names two places"
+        problems.append((line_of(node), f"{name} {reason} (give one of github_issue:, jira_issue: or email:)"))
+        return None
+    if given[0] == EMAIL:
+        issue, recipients = None, _recipients(fields[EMAIL][1], name, problems)
+    else:
+        issue, recipients = _issue(fields, given[0], configured_trackers, problems), ()
     objectives = _covered(fields, name, objective_ids, problems)
     weekday = _weekday(fields, name, problems)
     hour = _hour(fields, name, problems)
     timezone = _timezone(fields, problems)
-    if issue is None or None in (objectives, weekday, hour, timezone):
+    if (issue is None and not recipients) or None in (objectives, weekday, hour, timezone):
         return None
     return SummaryTargetSpec(anchor=issue, objectives=objectives or None, weekday=weekday, hour=hour,
-                             timezone=timezone, line=line_of(node))
+                             timezone=timezone, line=line_of(node), recipients=recipients)
+
+
+def _recipients(value: yaml.Node, name: str, problems: list[Problem]) -> tuple[str, ...]:
+    """`email: [a@x.org, ...]` (or one address): plain addresses, each once; () with a problem when wrong."""
+    items = value.value if isinstance(value, yaml.SequenceNode) else [value]
+    if is_empty(value) or not items:
+        problems.append((line_of(value), f"{name} email needs at least one address (e.g. [lead@example.com])"))
+        return ()
+    found: list[str] = []
+    for item in items:
+        text = (text_of(item) or "").strip()
+        if not _ADDRESS.fullmatch(text):
+            problems.append((line_of(item), f"{name} email: not an e-mail address {as_written(item)} "
+                                            "(expected a plain address like lead@example.com)"))
+        else:
+            found.append(text.lower())
+    return tuple(dict.fromkeys(found)) if len(found) == len(items) else ()
 
 
 def _take(result: tuple[T, list[Problem]], problems: list[Problem]) -> T:
@@ -142,15 +176,9 @@ def _take(result: tuple[T, list[Problem]], problems: list[Problem]) -> T:
     return result[0]
 
 
-def _issue(fields: Fields, node: yaml.Node, name: str, configured_trackers: frozenset[str],
+def _issue(fields: Fields, kind: str, configured_trackers: frozenset[str],
            problems: list[Problem]) -> WorkItemKey | None:
     """The one issue the target names."""
-    given = [key for key in _ISSUE_KEYS if key in fields]
-    if len(given) != 1:
-        reason = "names no issue" if not given else "names two issues"
-        problems.append((line_of(node), f"{name} {reason} (give one of github_issue: or jira_issue:)"))
-        return None
-    kind = given[0]
     key, value = fields[kind]
     tracker = _ISSUE_KEYS[kind]
     problems.extend(not_configured(tracker, f"{kind} summary target", configured_trackers, line_of(key)))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from mappings.forecast import forecast
 from mappings.keys import GITHUB, WorkItemKey
 from mappings.models import KeyResult, KeyResultEvent, Objective, WorkItem
-from mappings.okrs_schedule import SummaryTargetSpec
+from mappings.okrs_schedule import EMAIL, SummaryTargetSpec
 from mappings.progress import objective_percent
 from mappings.views import health_of, ownership_of, progress_of
 from mappings.workitems import find_work_item
@@ -50,6 +50,7 @@ class SummaryTarget:
     weekday: str = "monday"
     hour: int = 9
     timezone: str = "UTC"
+    recipients: tuple[str, ...] = ()  # an e-mail target's addresses (tracker "email")
 
 
 def targets(rt, session: Session) -> list[SummaryTarget]:
@@ -65,6 +66,9 @@ def targets(rt, session: Session) -> list[SummaryTarget]:
 
 def _file_target(session: Session, t: SummaryTargetSpec) -> SummaryTarget:
     """Posted on the stored issue, as the tracker spells it; a GitHub issue not seen yet as the file does."""
+    if t.anchor is None:  # e-mail: the target's id ("email:<addresses>") is where it goes
+        return SummaryTarget(id=t.id, anchor=t.id, tracker=t.tracker, objectives=t.objectives, container=None,
+                             weekday=t.weekday, hour=t.hour, timezone=t.timezone, recipients=t.recipients)
     stored = find_work_item(session, t.anchor)
     anchor = stored.key if stored is not None else (str(t.anchor) if t.tracker == GITHUB else None)
     return SummaryTarget(id=t.id, anchor=anchor, tracker=t.tracker, objectives=t.objectives, container=None,
@@ -98,27 +102,30 @@ class History:
     @classmethod
     def load(cls, session: Session, kr_ids: list[str], now: datetime, weeks: int = BURNUP_WEEKS) -> History:
         since = now - timedelta(weeks=weeks)
-        progress, done = defaultdict(list), defaultdict(list)
+        progress = defaultdict(list)
         rows = session.scalars(select(KeyResultEvent).where(
             KeyResultEvent.kr_id.in_(kr_ids), KeyResultEvent.kind.in_(("progress", "state")),
             KeyResultEvent.at >= since).order_by(KeyResultEvent.id))
+        week: dict[str, list[KeyResultEvent]] = defaultdict(list)
         for e in rows:
             if e.kind == "progress":
                 progress[e.kr_id].append(e)
-            elif e.data.get("now") == "done" and e.at >= now - timedelta(days=7):
-                done[e.kr_id].append(e)
+            elif e.at >= now - timedelta(days=7):
+                week[e.kr_id].append(e)
+        done = {kr_id: net_done(events) for kr_id, events in week.items()}
         last_before = (select(func.max(KeyResultEvent.id)).where(
             KeyResultEvent.kr_id.in_(kr_ids), KeyResultEvent.kind == "progress", KeyResultEvent.at < since)
             .group_by(KeyResultEvent.kr_id))
         before = {e.kr_id: e for e in session.scalars(select(KeyResultEvent).where(KeyResultEvent.id.in_(last_before)))}
-        return cls(dict(progress), before, dict(done), last_moves(session, kr_ids))
+        return cls(dict(progress), before, {k: v for k, v in done.items() if v}, last_moves(session, kr_ids))
 
     def points(self, kr: KeyResult, now: datetime, days: int = 28) -> list[tuple[datetime, float]]:
         window = now - timedelta(days=days)
         points = [(e.at, e.data.get("percent")) for e in self.progress.get(kr.id, ()) if e.at >= window]
         points = [(t, p) for t, p in points if p is not None]
         current = progress_of(kr).percent
-        return points + [(now, current)] if current is not None else points
+        # no work linked now: no forecast (an older 100% once said "done" beside "no work linked")
+        return points + [(now, current)] if current is not None else []
 
     def as_of(self, kr_id: str, moment: datetime) -> KeyResultEvent | None:
         """The last progress event at or before `moment` (for the burn-up)."""
@@ -128,6 +135,21 @@ class History:
                 break
             last = e
         return last
+
+
+def net_done(state_events: list[KeyResultEvent]) -> list[KeyResultEvent]:
+    """The items that are done now and were not a week ago, item by item (oldest first): the net change.
+
+    Closed then reopened in the week is not done; closed, reopened and closed again counts once
+    (issue 13). Each item is shown by its last state change of the week.
+    """
+    first: dict[str, KeyResultEvent] = {}
+    last: dict[str, KeyResultEvent] = {}
+    for e in state_events:
+        first.setdefault(e.data["item"], e)
+        last[e.data["item"]] = e
+    done = [e for item, e in last.items() if e.data.get("now") == "done" and first[item].data.get("was") != "done"]
+    return sorted(done, key=lambda e: e.id)
 
 
 def last_moves(session: Session, kr_ids) -> dict[str, datetime]:
@@ -142,14 +164,17 @@ def last_moves(session: Session, kr_ids) -> dict[str, datetime]:
 
 
 def idle_days(kr: KeyResult, last_move: datetime | None, now: datetime) -> int:
-    """Whole days since the key result last moved (since it appeared, when it never did)."""
-    return (now - (last_move or kr.created_at)).days
+    """Whole days since the later of the key result's creation and its last move (issue 13: history of an
+    earlier key result with the same id, or of an item before it became one, is not its own)."""
+    return (now - max(kr.created_at, last_move or kr.created_at)).days
 
 
 def owner_call(rt, kr: KeyResult, tracker: str) -> str | None:
     ownership = ownership_of(kr)
     if ownership.owner is None:
         return None
+    if tracker == EMAIL:  # an e-mail notifies no one: the owner by login, as the trackers show it
+        return ownership.owner.login
     flavour = "server" if rt.settings.jira_pat else "cloud"
     return mention(tracker, ownership.owner.login, flavour if tracker == "jira" else None)
 

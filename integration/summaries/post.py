@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -15,13 +16,14 @@ from sqlalchemy.exc import IntegrityError
 
 from mappings.keys import WorkItemKey
 from mappings.models import KeyResult
-from mappings.okrs_schedule import Reminders
+from mappings.okrs_schedule import EMAIL, Reminders
 from mappings.views import ownership_of, progress_of
 
 from ..db import unit_of_work
 from ..trackers.base import Anchor, Gone, RateLimited, Transient
 from ..writeback.render import marker
 from ..writeback.sender import after_failure, error_text, reserve_write
+from . import mail
 from .build import History, SummaryTarget, build_view, owner_call, previous_percents, render, targets
 from .models import SummaryPost
 from .schedule import is_due, iso_week
@@ -30,9 +32,14 @@ log = logging.getLogger("okrbot.summaries")
 
 
 def compose(rt, session, target: SummaryTarget, now: datetime) -> tuple[str, dict]:
+    """The body to post (for e-mail: the whole message, sent as stored) and what the post row keeps."""
     view = build_view(rt, session, target, now, previous_percents(session, target.id))
-    mark = marker(target.tracker, f"{target.id}:{view.week}", "summary")
     percents = {kr.id: kr.percent for o in view.objectives + view.unassigned for kr in o.key_results}
+    if target.tracker == EMAIL:
+        message = mail.build_message(view, rt.settings.smtp_from, target.recipients)
+        return message.as_string(), {"percent": percents, "marker": message["Message-ID"],
+                                     "recipients": list(target.recipients)}
+    mark = marker(target.tracker, f"{target.id}:{view.week}", "summary")
     return _with_marker(target.tracker, mark, render(target.tracker, view)), {"percent": percents, "marker": mark}
 
 
@@ -84,6 +91,8 @@ def deliver(rt, post_id: int, now: datetime | None = None) -> float | None:
             return None
         if post.due_at > now:
             return (post.due_at - now).total_seconds()
+        if post.kind == "summary" and post.anchor.startswith(f"{EMAIL}:"):
+            return _deliver_email(rt, session, post, now)
         client = rt.clients.for_anchor(Anchor(post.anchor, rt.clients.installation_for(session, post.anchor)))
         if client is None:
             post.state, post.last_error = "failed", rt.clients.missing_reason(WorkItemKey.parse(post.anchor).tracker)
@@ -99,6 +108,29 @@ def deliver(rt, post_id: int, now: datetime | None = None) -> float | None:
     except (RateLimited, Transient, Gone) as exc:
         comment_id, error = None, exc
     return _settle(rt, post_id, client.credential, comment_id, error, now)
+
+
+def _deliver_email(rt, session, post: SummaryPost, now: datetime) -> float | None:
+    """Send the stored message once; a failure is retried like every write (the one retry policy)."""
+    if not rt.settings.smtp_url:
+        post.state, post.last_error = "failed", "e-mail summary, but OKRBOT_SMTP_URL is not set"
+        return None
+    server = mail.parse_smtp_url(rt.settings.smtp_url)
+    wait = reserve_write(session, server.credential, now)
+    if wait is not None:
+        return max((wait - now).total_seconds(), 0.05)
+    post.attempts, post.state, post.uncertain = post.attempts + 1, "sending", True
+    # SMTP lines end in CRLF (smtplib fixes them in text, not in bytes); the stored message is 7-bit
+    message = post.body.replace("\r\n", "\n").replace("\n", "\r\n").encode("ascii", "replace")
+    recipients, post_id = list(post.data["recipients"]), post.id
+    message_id = post.data["marker"]
+    session.commit()  # the attempt is recorded before the server is called: a crash leaves it "sending"
+    try:
+        mail.send(server, message, parseaddr(rt.settings.smtp_from)[1], recipients)
+        error = None
+    except (Transient, Gone) as exc:
+        error = exc
+    return _settle(rt, post_id, server.credential, message_id if error is None else None, error, now)
 
 
 def _settle(rt, post_id: int, credential: str, comment_id: str | None, error, now: datetime) -> float | None:

@@ -247,7 +247,15 @@ def burnup_table_jira(weeks: tuple[BurnupWeek, ...]) -> str:
     return "\n".join(rows)
 
 
+def burnup_table_text(weeks: tuple[BurnupWeek, ...]) -> str:
+    """Plain text columns (e-mail): week, done, scope."""
+    rows = [("Week", "Done", "Scope")] + [(w.label, _number(w.done), _number(w.scope)) for w in weeks]
+    return "\n".join(f"{a:<6}{b:>8}{c:>8}" for a, b, c in rows)
+
+
 def _burnup(o: SummaryObjective, m: Markup) -> list[str]:
+    if m.tracker == "email":  # integration.summaries.mail.EmailMarkup: a text table or a chart
+        return m.burnup(o)
     if m.tracker == "github":
         return [burnup_mermaid(o.title, o.burnup),
                 m.small("Burn-up: the first line is the work done, the second the whole scope.")]

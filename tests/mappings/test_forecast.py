@@ -20,7 +20,7 @@ def series(*pairs: tuple[float, float]) -> list[tuple[datetime, float]]:
 def test_linear_series_gives_the_exact_date():
     # 2 points a day, 60% now: 100% in 20 days → 2026-12-10, 21 days before 2026-12-31
     result = forecast(series((21, 18), (14, 32), (7, 46), (0, 60)), NOW, END)
-    assert result == Forecast("on_pace", date(2026, 12, 10), 21, 28, pytest.approx(2.0))
+    assert result == Forecast("on_pace", date(2026, 12, 10), 21, 21, pytest.approx(2.0))  # 21 days of history seen
 
 
 def test_late_when_the_line_reaches_100_after_the_period():
@@ -104,7 +104,7 @@ def test_unsorted_points_are_fine():
 
 def test_a_line_already_past_100_reaches_it_today():
     # noisy: the fit is above 100 at now though the latest point is 99
-    result = forecast(series((2, 40), (1, 120), (0, 99)), NOW, END)
+    result = forecast(series((9, 40), (8, 120), (0, 99)), NOW, END)
     assert (result.status, result.reaches_100_on) == ("on_pace", NOW.date())
 
 
@@ -112,3 +112,27 @@ def test_an_imperceptible_pace_is_flat_and_a_very_slow_one_has_no_date():
     assert forecast(series((20, 10), (0, 10.00001)), NOW, END).status == "flat"
     slow = forecast(series((20, 10), (0, 10.02)), NOW, END)  # 0.001 pts a day: 90,000 days
     assert (slow.status, slow.reaches_100_on, slow.days_before_end) == ("late", None, None)
+
+
+# --- issue 13: a forecast needs at least a week of history ----------------------------------------
+
+def test_minutes_of_history_are_not_enough_even_on_a_steep_line():
+    # the case found: 0% → 50% within minutes once said "100% by" today
+    points = [(NOW - timedelta(minutes=30), 0.0), (NOW - timedelta(minutes=5), 50.0), (NOW, 50.0)]
+    assert forecast(points, NOW, END).status == "no_history"
+
+
+def test_six_days_are_not_enough_seven_are():
+    assert forecast(series((6.99, 10), (0, 40)), NOW, END).status == "no_history"
+    assert forecast(series((7, 10), (0, 40)), NOW, END).status == "on_pace"
+
+
+def test_a_week_of_one_repeated_instant_is_not_two_points():
+    moment = NOW - timedelta(days=10)
+    assert forecast([(moment, 10.0), (moment, 30.0)], NOW, NOW.date()).status == "no_history"
+
+
+def test_flat_reports_the_history_it_saw_not_the_whole_window():
+    result = forecast(series((10, 30), (0, 30)), NOW, END)
+    assert (result.status, result.window_days) == ("flat", 10)
+    assert forecast(series((40, 30), (28, 30), (0, 30)), NOW, END).window_days == 28  # the 40-day-old one is outside

@@ -242,7 +242,6 @@ def test_period_bounds_must_be_dates():
         """) == [
         "okrs.yml:2: period start must be a date like 2026-10-01 (got 'soon')",
         "okrs.yml:3: period end must be a date like 2026-10-01 (got 2026-02-30)",
-        "okrs.yml:4: the file has no objectives (expected a list of objectives)",
     ]
 
 
@@ -255,7 +254,6 @@ def test_period_bounds_are_whole_days_not_times():
         """) == [
         "okrs.yml:2: period start must be a date like 2026-10-01 (got 2026-10-01 09:00:00)",
         "okrs.yml:3: period end must be a date like 2026-10-01 (got '2026-12-31')",
-        "okrs.yml:4: the file has no objectives (expected a list of objectives)",
     ]
 
 
@@ -316,19 +314,31 @@ def test_top_level_not_a_mapping(text, got):
     assert errors(text) == [f"okrs.yml:1: the top level must be a mapping with objectives: (got {got})"]
 
 
-def test_objectives_missing():
-    assert errors("""\
+def test_only_period_is_valid_and_maps_nothing():
+    mapping = parse("""\
         period:
           start: 2026-10-01
           end: 2026-12-31
-        """) == ["okrs.yml:1: the file has no objectives (expected a list of objectives)"]
+        """)
+    assert (mapping.period_start, mapping.period_end, mapping.objectives, mapping.summaries) == (
+        D(2026, 10, 1), D(2026, 12, 31), (), ())
 
 
-@pytest.mark.parametrize("value", ["[]", ""])
-def test_objectives_empty(value):
-    assert errors(f"# OKRs\nobjectives: {value}\n") == [
-        "okrs.yml:2: the file has no objectives (expected a list of objectives)",
-    ]
+@pytest.mark.parametrize("objectives", ["", "objectives: []\n", "objectives:\n"])
+def test_only_summaries_is_valid(objectives):
+    mapping = parse(f"{objectives}summaries:\n  - github_issue: acme/web#1\n")
+    assert ([t.id for t in mapping.summaries], mapping.objectives) == (["github:acme/web#1"], ())
+
+
+def test_summaries_and_period_without_objectives_is_valid():
+    mapping = parse("period: {start: 2026-10-01, end: 2026-12-31}\nsummaries:\n  - github_issue: acme/web#1\n")
+    assert (mapping.period_end, [t.id for t in mapping.summaries], mapping.objectives) == (
+        D(2026, 12, 31), ["github:acme/web#1"], ())
+
+
+def test_summaries_only_still_reports_unknown_objectives():
+    assert errors("summaries:\n  - github_issue: acme/web#1\n    objectives: [growth]\n") == [
+        "okrs.yml:3: summary target covers unknown objective 'growth'"]
 
 
 def test_objectives_not_a_list():
@@ -777,10 +787,10 @@ def test_file_not_utf8(tmp_path):
 
 def test_errors_name_the_file_as_given(tmp_path):
     path = tmp_path / "okrs.yml"
-    path.write_text("objectives: []\n")
+    path.write_text("objectives: 3\n")
     with pytest.raises(MappingFileError) as caught:
         load_mapping(path, BOTH, TODAY)
-    assert caught.value.errors == (f"{path}:1: the file has no objectives (expected a list of objectives)",)
+    assert caught.value.errors == (f"{path}:1: objectives must be a list (got 3)",)
 
 
 def test_error_from_one_message():

@@ -38,7 +38,7 @@ objectives:
         title: U
         sources: [{github_issue: acme/web#2}]
 """
-ALLOWED = "(allowed: github_issue, jira_issue, objectives, weekday, hour, timezone)"
+ALLOWED = "(allowed: github_issue, jira_issue, email, objectives, weekday, hour, timezone)"
 
 
 def parse(extra: str, trackers: frozenset[str] = BOTH) -> MappingFile:
@@ -147,8 +147,8 @@ def test_summaries_must_be_a_list(value, got):
 
 def test_a_target_must_be_a_mapping():
     assert errors("summaries:\n  - acme/web#1\n  - [OPS-1]\n") == [
-        "okrs.yml:15: summary target #1 must be a mapping with github_issue: or jira_issue: (got 'acme/web#1')",
-        "okrs.yml:16: summary target #2 must be a mapping with github_issue: or jira_issue: (got a list)",
+        "okrs.yml:15: summary target #1 must be a mapping with github_issue:, jira_issue: or email: (got 'acme/web#1')",
+        "okrs.yml:16: summary target #2 must be a mapping with github_issue:, jira_issue: or email: (got a list)",
     ]
 
 
@@ -159,8 +159,8 @@ def test_a_target_names_exactly_one_issue():
           - github_issue: acme/web#1
             jira_issue: OPS-1
         """) == [
-        "okrs.yml:15: summary target #1 names no issue (give one of github_issue: or jira_issue:)",
-        "okrs.yml:16: summary target #2 names two issues (give one of github_issue: or jira_issue:)",
+        "okrs.yml:15: summary target #1 names no issue (give one of github_issue:, jira_issue: or email:)",
+        "okrs.yml:16: summary target #2 names two places (give one of github_issue:, jira_issue: or email:)",
     ]
 
 
@@ -416,3 +416,46 @@ def test_describe_reminders(value, line):
 def test_describe_target_hours_are_two_digits():
     assert describe_mapping(parse(one_target("jira_issue: OPS-1\nhour: 23\nweekday: sunday\n")))[-2] == (
         "summary → Jira issue OPS-1, Sundays 23:00 UTC, objectives: all")
+
+
+# --- e-mail targets (issue 13) ----------------------------------------------------------------------
+
+def test_an_email_target_with_its_schedule_and_objectives():
+    [target] = parse("""\
+        summaries:
+          - email: [Lead@Example.com, cto@example.com, lead@example.com]
+            objectives: [grow]
+            weekday: friday
+            hour: 16
+            timezone: Europe/Berlin
+        """).summaries
+    assert target == SummaryTargetSpec(anchor=None, objectives=("grow",), weekday="friday", hour=16,
+                                       timezone="Europe/Berlin", line=15,
+                                       recipients=("lead@example.com", "cto@example.com"))
+    assert (target.id, target.tracker) == ("email:lead@example.com,cto@example.com", "email")
+    assert target.describe() == ("e-mail to lead@example.com, cto@example.com, Fridays 16:00 Europe/Berlin, "
+                                 "objectives: grow")
+
+
+def test_one_address_needs_no_list_and_needs_no_tracker_configured():
+    [target] = parse_mapping("summaries:\n  - email: lead@example.com\n", "okrs.yml", frozenset(), TODAY).summaries
+    assert (target.recipients, target.weekday, target.hour, target.timezone) == (
+        ("lead@example.com",), "monday", 9, "UTC")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("[]", "okrs.yml:15: summary target #1 email needs at least one address (e.g. [lead@example.com])"),
+    ("", "okrs.yml:15: summary target #1 email needs at least one address (e.g. [lead@example.com])"),
+    ("[lead@example.com, 'Bob <bob@example.com>']", "okrs.yml:15: summary target #1 email: not an e-mail address "
+                                                    "'Bob <bob@example.com>' (expected a plain address like "
+                                                    "lead@example.com)"),
+    ("[nobody]", "okrs.yml:15: summary target #1 email: not an e-mail address 'nobody' (expected a plain address "
+                 "like lead@example.com)"),
+])
+def test_bad_email_targets_say_where(value, message):
+    assert errors(f"summaries:\n  - email: {value}\n") == [message]
+
+
+def test_an_email_target_and_an_issue_are_two_places():
+    assert errors("summaries:\n  - email: [a@example.com]\n    github_issue: acme/web#1\n") == [
+        "okrs.yml:15: summary target #1 names two places (give one of github_issue:, jira_issue: or email:)"]
