@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from ...charts.svg import Series, line_chart
+from ...summaries.render import forecast_text
 from . import format as fmt
-from .detail import KeyResultPage, forecast_line, forecast_text
+from .detail import KeyResultPage, forecast_line
 
 
 def burnup_chart(page: KeyResultPage, now: datetime) -> str:

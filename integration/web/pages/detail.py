@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Text, select
 from sqlalchemy.orm import Session
 
-from mappings.forecast import DONE, FLAT, LATE, NO_HISTORY, ON_PACE, Forecast, forecast
+from mappings.forecast import LATE, ON_PACE, Forecast, forecast
 from mappings.keys import GITHUB, WorkItemKey
 from mappings.models import KeyResult, KeyResultEvent, Membership, Objective, WorkItem
 from mappings.views import contributors, progress_of, work_items
@@ -96,22 +96,6 @@ def forecast_line(page: KeyResultPage, now: datetime) -> tuple[tuple[date, float
         return ()
     value = min(page.goal, today.done + per_day * (end - today.day).days)
     return ((today.day, today.done), (end, value))
-
-
-def forecast_text(f: Forecast) -> str:
-    if f.status == DONE:
-        return "done"
-    if f.status == NO_HISTORY:
-        return f"not enough history in the last {f.window_days} days to forecast"
-    if f.status == FLAT:
-        return f"no progress in the last {f.window_days} days: no date in sight"
-    if f.reaches_100_on is None:
-        return "at this pace, not within a century"
-    when = f"{f.reaches_100_on:%b} {f.reaches_100_on.day}, {f.reaches_100_on.year}"
-    if f.status == ON_PACE:
-        days = f.days_before_end
-        return f"reaches 100% on {when}, " + ("the period's last day" if days == 0 else f"{days} days before the end")
-    return f"reaches 100% on {when}, {-f.days_before_end} days after the end"
 
 
 def comment_url(session: Session, kr: KeyResult) -> str | None:

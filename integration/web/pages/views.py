@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, render_template, request
 
+from ...summaries.render import forecast_text
 from . import format as fmt
 from .burnup import burnup_chart
-from .detail import forecast_text, key_result_page, needs_attention, person_page
+from .detail import key_result_page, needs_attention, person_page
 from .query import Filters, Period, PeriodError, dashboard, default_period
 
 pages = Blueprint("pages", __name__, template_folder="templates", static_folder="static",

@@ -75,7 +75,7 @@ def test_the_summary_prints_the_api_and_history_numbers(start, changes):
         try:
             upgrade(rt.engine)
             sync_mapping_file(rt, force=True)
-            client = create_app(s, runtime=rt).test_client()
+            client = create_app(s, runtime=rt, open_to_loopback=True).test_client()
             clock = iter(range(1, 1000))
 
             def post(event: str, body: dict) -> None:

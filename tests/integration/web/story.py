@@ -17,7 +17,7 @@ from integration.apply.processing import apply_stored
 from tests.payloads import github_issue, github_issues_event, github_sub_issue_event
 from webhooks.models import RECEIVED, Delivery
 
-DAYS = 5
+DAYS = 9  # a forecast needs at least 7 days of history, whatever the hour the test runs
 SIGNUPS = "signups"
 ONBOARDING, REFERRALS, LATENCY = "gh-codertocat-hello-world-10", "gh-codertocat-hello-world-20", \
     "gh-codertocat-hello-world-30"
@@ -37,7 +37,7 @@ objectives:
 """
 
 # what the pages must show, from the story alone
-DONE_PER_DAY = {ONBOARDING: [0, 1, 2, 2, 3]}  # of 4 items
+DONE_PER_DAY = {ONBOARDING: [0, 0, 1, 1, 2, 2, 2, 2, 3]}  # of 4 items
 OWNERS = {ONBOARDING: "alice", REFERRALS: None, LATENCY: "bob", SIGNUPS: "dave"}
 NEEDS_OWNER = {REFERRALS, LATENCY}
 STALE = {REFERRALS}
@@ -85,8 +85,13 @@ def deliveries(today: date) -> list[list[tuple[str, dict]]]:
                              updated_at=_stamp(d[day], 5))
         return "issues", github_issues_event("closed", issue, sender=who or "alice")
 
-    return [day0, [close(11, 1, "bob")], [close(12, 2, "dave"), close(31, 2, "carol", "not_planned")],
-            [close(41, 3, "dave", labels=("growth",))], [close(13, 4, None)]]
+    days: list[list[tuple[str, dict]]] = [day0] + [[] for _ in range(DAYS - 1)]
+    days[2] = [close(11, 2, "bob")]
+    days[4] = [close(12, 4, "dave")]
+    days[6] = [close(41, 6, "dave", labels=("growth",))]
+    days[7] = [close(31, 7, "carol", "not_planned")]
+    days[8] = [close(13, 8, None)]
+    return days
 
 
 def play(rt, post, okrs_path, now: datetime | None = None) -> None:
@@ -99,9 +104,11 @@ def play(rt, post, okrs_path, now: datetime | None = None) -> None:
         at = min(datetime.combine(day, time(10, 0), tzinfo=UTC), now)
         if i == 0:
             sync_mapping_file(rt, now=at, force=True)
+        if not todays:
+            continue
         for event, body in todays:
             response = post(event, body)
-            assert response in (200, 202), response
+            assert response == 202, response
         rt.doorbell.flush()
         with rt.sessions() as session:
             ids = list(session.scalars(select(Delivery.id).where(Delivery.status == RECEIVED).order_by(Delivery.id)))

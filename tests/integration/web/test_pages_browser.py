@@ -86,6 +86,7 @@ def test_the_burn_up_svg_has_one_point_per_day(site, page, database_url):
     box = chart.bounding_box()
     assert box["width"] > 600 and box["height"] > 250  # readable, not a thumbnail
     assert page.locator(".legend text").all_text_contents() == ["scope", "done", "ideal", "forecast"]
+    assert chart.locator(".series-forecast polyline").count() == 1  # 9 days of history: enough to forecast
     _shot(page, "key-result", database_url)
 
 
