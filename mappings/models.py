@@ -115,3 +115,31 @@ class KeyResultEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))  # created, ended, progress, owner, added, removed, state
     cause: Mapped[str | None] = mapped_column(String(200))  # "delivery:<id>", "mapping", "recount"
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class CheckinRow(Base):
+    """One `/checkin` comment on a key result's anchor, as last seen (the comment's updated time wins).
+
+    Every `/checkin` comment gets a row, accepted or not: `verdict` says which ("accepted", "not_owner",
+    "bad_input"), so that okrbot answers a refused one once, and only accepted, not withdrawn rows are
+    check-ins. A deleted comment keeps its row with `withdrawn` set, so that a late redelivery of an
+    older version cannot bring it back. Read through `mappings.checkins`.
+    """
+
+    __tablename__ = "checkins"
+    __table_args__ = (Index("ix_checkins_kr_id_written_at", "kr_id", "written_at"),)
+
+    comment_key: Mapped[str] = mapped_column(String(400), primary_key=True)  # "<anchor key>@<comment id>"
+    kr_id: Mapped[str] = mapped_column(String(200))
+    verdict: Mapped[str] = mapped_column(String(16))  # accepted | not_owner | bad_input
+    status: Mapped[str | None] = mapped_column(String(16))  # on_track | at_risk | off_track (accepted only)
+    confidence: Mapped[int | None] = mapped_column(Integer)  # 0..10, or none given
+    note: Mapped[str] = mapped_column(Text, default="")  # as written, cut to 1,000 characters; never markup
+    author_login: Mapped[str | None] = mapped_column(String(200))  # GitHub login / Jira Server name
+    author_account_id: Mapped[str | None] = mapped_column(String(200))  # Jira Cloud accountId
+    author_name: Mapped[str | None] = mapped_column(Text)  # the display name
+    url: Mapped[str | None] = mapped_column(Text)  # the comment's own link
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the comment's created time
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the comment's updated time: the version
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)  # the comment was deleted
+    last_delivery_id: Mapped[int | None] = mapped_column(Integer)  # with updated_at: the row's version
