@@ -27,6 +27,11 @@ from .models import CheckinRow
 NOTE_LIMIT = 1000  # characters; a longer note is cut and ends with "…"
 ACCEPTED, NOT_OWNER, BAD_INPUT = "accepted", "not_owner", "bad_input"  # CheckinRow.verdict
 
+# How to write one, as every text that tells people (reminders, the bad-input answer, the README) says it.
+COMMAND = "/checkin"
+USAGE = "/checkin on-track|at-risk|off-track [confidence/10] [note]"
+EXAMPLE = "/checkin at-risk 6/10 vendor API slipped a week"
+
 
 class CheckinStatus(StrEnum):
     ON_TRACK = "on_track"
