@@ -89,6 +89,10 @@ class GithubMarkup:
     def literal(self, text: str) -> str:
         return literal_github(text)
 
+    def command(self, text: str) -> str:
+        """A command to type, exactly (a code span shows it as is)."""
+        return self.code(text)
+
     def plain(self, text: str) -> str:
         """Text written with Markdown code spans; Markdown keeps them."""
         return text
@@ -139,6 +143,10 @@ class JiraMarkup:
 
     def literal(self, text: str) -> str:
         return literal_jira(text)
+
+    def command(self, text: str) -> str:
+        """A command to type: monospace, its brackets escaped (`[note]` would be a link even there)."""
+        return self.code(text.replace("[", "\\[").replace("]", "\\]"))
 
     def plain(self, text: str) -> str:
         """Text written with Markdown code spans: wiki markup would show the backticks."""

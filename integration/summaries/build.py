@@ -75,15 +75,18 @@ def _file_target(session: Session, t: SummaryTargetSpec) -> SummaryTarget:
                          weekday=t.weekday, hour=t.hour, timezone=t.timezone)
 
 
+def covers(target: SummaryTarget, kr: KeyResult) -> bool:
+    """Whether the target's summary lists this (active) key result."""
+    if target.objectives is not None and kr.objective_id not in target.objectives:
+        return False
+    if target.container is not None:
+        return bool(kr.anchor_key) and WorkItemKey.parse(kr.anchor_key).container == target.container.lower()
+    return True
+
+
 def covered(session: Session, target: SummaryTarget) -> list[KeyResult]:
     query = select(KeyResult).where(KeyResult.active.is_(True)).order_by(KeyResult.id)
-    krs = list(session.scalars(query))
-    if target.objectives is not None:
-        krs = [kr for kr in krs if kr.objective_id in target.objectives]
-    if target.container is not None:
-        scope = target.container.lower()
-        krs = [kr for kr in krs if kr.anchor_key and WorkItemKey.parse(kr.anchor_key).container == scope]
-    return krs
+    return [kr for kr in session.scalars(query) if covers(target, kr)]
 
 
 # --- what it says: the history of every covered key result, read in a fixed number of queries ------
