@@ -110,6 +110,10 @@ class GithubMarkup:
     def warning(self, text: str) -> str:
         return f"> [!WARNING]\n> {text}"
 
+    def flag(self, text: str) -> str:
+        """A short warning inside a line."""
+        return f"⚠️ {self.bold(text)}"
+
     def small(self, text: str) -> str:
         return f"<sub>{text}</sub>"
 
@@ -162,6 +166,9 @@ class JiraMarkup:
         return self.bold(HEALTH_WORDS.get(health, health))
 
     def warning(self, text: str) -> str:
+        return f"(!) {self.bold(text)}"
+
+    def flag(self, text: str) -> str:
         return f"(!) {self.bold(text)}"
 
     def small(self, text: str) -> str:
