@@ -13,6 +13,7 @@ from integration.summaries.models import SummaryPost
 from integration.summaries.post import deliver, retry_due, run_due
 from integration.web.app import create_app
 from mappings.models import KeyResultEvent
+from tests.checkins import store_checkin
 from tests.conftest import as_body, drain, github_headers
 from tests.fake_trackers import Forced
 from tests.integration.conftest import TOKEN
@@ -277,17 +278,6 @@ def test_okrbots_own_summary_and_reminder_comments_are_recognised():
 TOKYO_TUESDAY = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # Tuesday 12:00 in Tokyo, ISO week 2026-W49 there
 
 
-def store_checkin(rt, kr_id: str, at: datetime, n: int = 1, withdrawn: bool = False) -> None:
-    from integration.db import unit_of_work
-    from mappings.models import CheckinRow
-
-    with unit_of_work(rt.sessions) as s:
-        s.add(CheckinRow(comment_key=f"github:codertocat/hello-world#10@{n}", kr_id=kr_id, verdict="accepted",
-                         status="at_risk", confidence=6, note="vendor API slipped a week", author_login="alice",
-                         url=f"https://github.com/Codertocat/Hello-World/issues/10#issuecomment-{n}",
-                         written_at=at, updated_at=at, withdrawn=withdrawn))
-
-
 def _quiet_for_days(rt, days: int, now: datetime) -> None:
     with rt.engine.begin() as conn:
         conn.execute(update(KeyResultEvent).values(at=now - timedelta(days=days)))
@@ -299,7 +289,7 @@ def test_no_reminder_in_a_week_the_owner_checked_in_in_the_summarys_timezone(fil
     rt = file_world
     _quiet_for_days(rt, 9, TOKYO_TUESDAY)
     # Monday 00:30 in Tokyo, the summary's timezone: this week there (in UTC still last week's Sunday)
-    store_checkin(rt, "onboarding", datetime(2026, 11, 29, 15, 30, tzinfo=UTC))
+    store_checkin(rt, "onboarding", datetime(2026, 11, 29, 15, 30, tzinfo=UTC), 1)
     assert due_reminders(rt, TOKYO_TUESDAY) == []
     with rt.sessions() as s:
         assert s.scalar(select(func.count()).select_from(SummaryPost)) == 0
@@ -310,7 +300,7 @@ def test_a_checkin_last_week_still_gets_the_reminder_that_tells_how_to_check_in(
 
     rt = file_world
     _quiet_for_days(rt, 9, TOKYO_TUESDAY)
-    store_checkin(rt, "onboarding", datetime(2026, 11, 29, 14, 30, tzinfo=UTC))  # Sunday 23:30 in Tokyo: W48
+    store_checkin(rt, "onboarding", datetime(2026, 11, 29, 14, 30, tzinfo=UTC), 1)  # Sunday 23:30 in Tokyo: W48
     store_checkin(rt, "onboarding", datetime(2026, 11, 30, 1, 0, tzinfo=UTC), n=2, withdrawn=True)  # deleted
     [post_id] = due_reminders(rt, TOKYO_TUESDAY)
     with rt.sessions() as s:

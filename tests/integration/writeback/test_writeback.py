@@ -389,15 +389,10 @@ def test_the_app_manifest_asks_for_exactly_what_okrbot_needs():
 
 def store_checkin(rt, n: int, status: str = "at_risk", confidence: int | None = 6,
                   note: str = "vendor API slipped a week", at: datetime | None = None, withdrawn: bool = False) -> None:
-    from integration.db import unit_of_work
-    from mappings.models import CheckinRow
+    from tests.checkins import store_checkin as store
 
-    at = at or datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
-    with unit_of_work(rt.sessions) as s:
-        s.add(CheckinRow(comment_key=f"github:codertocat/hello-world#10@{n}", kr_id=KR, verdict="accepted",
-                         status=status, confidence=confidence, note=note, author_login="alice",
-                         url=f"https://github.com/Codertocat/Hello-World/issues/10#issuecomment-{n}",
-                         written_at=at, updated_at=at, withdrawn=withdrawn))
+    store(rt, KR, at or datetime(2026, 12, 2, 9, 30, tzinfo=UTC), n, status=status, confidence=confidence, note=note,
+          withdrawn=withdrawn)
 
 
 def note_checkin(rt) -> list[int]:
