@@ -119,7 +119,8 @@ def render_comment(v: CommentView, m: Markup) -> str:
     lines += [m.heading(3, f"Key result: {v.title}", "🎯"), f"{context}Period {v.period[0]} – {v.period[1]}", "",
               f"{m.code(bar(v.percent))} {m.plain(numbers_line(v))}", f"Health: {m.health(v.health)}"]
     if v.checkin is not None:
-        lines.append(checkin_line(v.checkin, m, v.updated_at, v.owner_person))
+        # the year is written when it is not that of the comment's latest news (a check-in is news too)
+        lines.append(checkin_line(v.checkin, m, max(v.updated_at, v.checkin.at), v.owner_person))
     lines += ["", f"{m.bold('Owner:')} {v.owner or 'nobody'}"]
     warning = ownership_warning(v)
     if warning:

@@ -97,6 +97,10 @@ def test_checkin_line_without_confidence_or_note(confidence, note, line):
 def test_checkin_of_another_year_says_the_year():
     view = replace(WITH_CHECKIN, updated_at=datetime(2027, 1, 4, tzinfo=UTC))
     assert _checkin_line(render_comment(view, JIRA)).startswith("Check-in by Alice Liddell, 2 Dec 2026: ")
+    # a check-in newer than the key result's last change is this year's news: no year
+    fresh = replace(CHECKIN, at=datetime(2027, 1, 5, tzinfo=UTC))
+    view = replace(WITH_CHECKIN, checkin=fresh, updated_at=datetime(2026, 12, 20, tzinfo=UTC))
+    assert _checkin_line(render_comment(view, JIRA)).startswith("Check-in by Alice Liddell, 5 Jan: ")
 
 
 def test_no_checkin_no_line():
