@@ -164,6 +164,7 @@ class Attention:
     ownership: tuple[KRRow, ...]  # no owner, shared, team
     stale: tuple[KRRow, ...]  # no movement for OKRBOT_STALE_DAYS
     health: tuple[KRRow, ...]  # off track first, then at risk
+    disagree: tuple[KRRow, ...] = ()  # the owner's check-in says otherwise than the computed health
 
 
 def needs_attention(rt, session: Session, period: Period, now: datetime) -> Attention:
@@ -173,4 +174,5 @@ def needs_attention(rt, session: Session, period: Period, now: datetime) -> Atte
         period=period, stale_days=rt.settings.stale_days,
         ownership=tuple(r for r in rows if r.ownership.status in ATTENTION_OWNERSHIP),
         stale=tuple(sorted((r for r in rows if r.stale), key=lambda r: r.last_move)),
-        health=tuple(sorted((r for r in rows if r.health in ATTENTION_HEALTH), key=lambda r: order[r.health])))
+        health=tuple(sorted((r for r in rows if r.health in ATTENTION_HEALTH), key=lambda r: order[r.health])),
+        disagree=tuple(r for r in rows if r.disagrees))

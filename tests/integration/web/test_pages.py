@@ -77,6 +77,7 @@ def test_needs_attention_lists_ownerless_stale_and_off_track(played):
     assert section("ownership") == story.NEEDS_OWNER
     assert section("stale") == story.STALE
     assert section("health") == story.OFF_TRACK_OR_AT_RISK
+    assert section("disagree") == set()  # nobody checked in yet
 
 
 def test_the_burn_up_has_a_point_per_day_with_the_done_of_that_day(played):
@@ -168,3 +169,9 @@ def test_a_key_result_without_checkins_says_how_to_check_in(played):
     assert ("No check-in yet. The owner checks in with a comment on the key result's issue: "
             "<code>/checkin on-track|at-risk|off-track [confidence/10] [note]</code>, "
             "for example <code>/checkin at-risk 6/10 vendor API slipped a week</code>.") in html
+
+
+def test_needs_attention_lists_where_the_owner_and_the_numbers_disagree(played, story_rt):
+    _checkins(story_rt, api_key_results(played))
+    html = played.get("/needs-attention").get_data(as_text=True)
+    assert set(kr_rows(html.split('id="disagree"')[1].split("</section>")[0])) == {story.ONBOARDING}
