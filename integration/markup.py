@@ -43,7 +43,9 @@ _BLANKS = re.compile(r"\s+")
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-?\[-`{-~])")
 _ANY_AT = re.compile(r"@(?=[\w-])")
 # Jira wiki markup's special characters, each escaped with a backslash (text effects, links, macros, images)
-_JIRA_SPECIAL = re.compile(r"([\\*_+^~{}\[\]|!?#-])")
+_JIRA_SPECIAL = re.compile(r"([*_+^~{}\[\]|!?#-])")
+# "\\" is a line break in wiki markup, so a backslash cannot be escaped: it is shown as the look-alike "⧵"
+_JIRA_BACKSLASH = "\u29f5"
 
 
 def one_line(text: str) -> str:
@@ -59,7 +61,7 @@ def literal_github(text: str) -> str:
 def literal_jira(text: str) -> str:
     """Text someone typed, on one line with every wiki markup character escaped: no `[~mention]`, link,
     macro, image or text effect (Jira renders no HTML in wiki markup)."""
-    return _JIRA_SPECIAL.sub(r"\\\1", one_line(text))
+    return _JIRA_SPECIAL.sub(r"\\\1", one_line(text).replace("\\", _JIRA_BACKSLASH))
 
 
 class GithubMarkup:

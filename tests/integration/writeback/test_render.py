@@ -127,3 +127,10 @@ def test_a_note_notifies_no_one_and_brings_no_markup():
     bare = re.sub(r"\\.", "", jira)
     assert not set(bare) & set("*_+^~{}[]|!?#-\\")
     assert re.sub(r"\\(.)", r"\1", jira) == " ".join(EVIL.split())
+
+
+def test_a_backslash_in_a_note_breaks_no_line_on_jira_and_escapes_nothing_on_github():
+    view = replace(WITH_CHECKIN, checkin=replace(CHECKIN, note="C:\\temp \\\\ \\[~bob]"))
+    assert _checkin_line(render_comment(view, JIRA)).endswith(": C:\u29f5temp \u29f5\u29f5 \u29f5\\[\\~bob\\]")
+    github = _checkin_line(render_comment(view, GITHUB)).split(": ", 2)[2]
+    assert html.unescape(MarkdownIt("commonmark").renderInline(github)) == "C:\\temp \\\\ \\[~bob]"
