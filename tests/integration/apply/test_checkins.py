@@ -228,3 +228,45 @@ def test_jira_owner_is_accepted_silently_others_get_one_reply(make_runtime, sett
     assert (method, path) == ("POST", "/rest/api/2/issue/PROJ-1/comment")
     assert body == (f"Only Alice can check in on this key result. This comment changed nothing.\n"
                     f"~okrbot:answer=jira:{host}/PROJ-1@778;~\n")
+
+
+def test_the_api_shows_the_current_checkin_and_the_history_newest_first(rt, github, post):
+    api = create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
+    post(github_issues_event("opened", anchor()), "issues")
+    assert api.get(f"/api/v1/key-results/{KR}").get_json()["checkin"] is None
+    post(comment(cid=501, body="/checkin on-track 7/10 first", created="2026-11-02T10:00:00Z"))
+    post(comment(cid=502, body="/checkin at-risk 6/10 vendor API slipped a week", created="2026-11-05T10:00:00Z"))
+    post(comment(cid=503, author="mallory", body="/checkin off-track", created="2026-11-06T10:00:00Z"))
+    got = api.get(f"/api/v1/key-results/{KR}").get_json()
+    url = "https://github.com/Codertocat/Hello-World/issues/10#issuecomment-"
+    newest = {"status": "at_risk", "confidence": 6, "note": "vendor API slipped a week", "by": "alice",
+              "at": "2026-11-05T10:00:00+00:00", "url": f"{url}502"}
+    assert got["checkin"] == newest
+    assert got["checkins"] == [newest, {"status": "on_track", "confidence": 7, "note": "first", "by": "alice",
+                                        "at": "2026-11-02T10:00:00+00:00", "url": f"{url}501"}]
+    [listed] = api.get("/api/v1/key-results").get_json()["key_results"]
+    assert listed["checkin"] == newest and "checkins" not in listed
+
+
+def test_the_listing_reads_checkins_in_one_statement_whatever_their_number(rt, github, post):
+    from sqlalchemy import event
+
+    api = create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
+    for n in (10, 20, 30):
+        post(github_issues_event("opened", github_issue(n, labels=("key-result",), assignees=("alice",),
+                                                        updated_at="2026-11-02T10:00:00Z")), "issues")
+    seen: list[str] = []
+    event.listen(rt.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+
+    def count() -> int:
+        seen.clear()
+        assert api.get("/api/v1/key-results").status_code == 200
+        return len(seen)
+
+    before = count()
+    for n in (10, 20, 30):
+        issue = github_issue(n, labels=("key-result",), assignees=("alice",), updated_at="2026-11-02T10:00:00Z")
+        post(comment(cid=600 + n, issue=issue, body=f"/checkin on-track {n // 10}/10"))
+    assert count() == before
+    checkins = [kr["checkin"]["confidence"] for kr in api.get("/api/v1/key-results").get_json()["key_results"]]
+    assert checkins == [1, 2, 3]
