@@ -16,7 +16,7 @@ from integration.writeback.models import CheckinAnswer
 from mappings.checkins import EXAMPLE, USAGE, checkin_history, current_checkins
 from mappings.models import CheckinRow
 from tests.conftest import as_body, drain, github_headers, jira_headers
-from tests.fake_trackers import FakeJira
+from tests.fake_trackers import FakeJira, Forced
 from tests.payloads import (
     github_comment_event,
     github_issue,
@@ -52,7 +52,7 @@ def post(rt):
 def send_all(rt) -> None:
     """Every pending answer sent, each a little later than the last (the write budget never holds one)."""
     for answer_id in due_answers(rt, now=datetime.now(UTC) + timedelta(seconds=3600)):
-        send_answer(rt, answer_id, now=datetime.now(UTC) + timedelta(seconds=10 + 2 * next(_TICKS)))
+        send_answer(rt, answer_id, now=datetime.now(UTC) + timedelta(seconds=3600 + 2 * next(_TICKS)))
 
 
 def anchor(assignees=("alice",)) -> dict:
@@ -270,3 +270,39 @@ def test_the_listing_reads_checkins_in_one_statement_whatever_their_number(rt, g
     assert count() == before
     checkins = [kr["checkin"]["confidence"] for kr in api.get("/api/v1/key-results").get_json()["key_results"]]
     assert checkins == [1, 2, 3]
+
+
+def test_okrbot_outbox_lists_pending_and_failed_answers(rt, github, post):
+    from click.testing import CliRunner
+
+    from integration.cli.main import main
+
+    post(github_issues_event("opened", anchor()), "issues")
+    github.forced.append(Forced(500, {"message": "boom"}))
+    post(comment(cid=501, author="mallory", body="/checkin on-track"))  # its reply meets a 500 (drain sends it)
+    env = {"OKRBOT_DATABASE_URL": rt.settings.database_url, "OKRBOT_QUEUE_URL": rt.settings.queue_url}
+    lines = CliRunner().invoke(main, ["outbox"], env=env).output.splitlines()
+    [line] = [x for x in lines if x.startswith("reply")]
+    assert line.split()[:3] == ["reply", KR, "pending"]
+    assert "github:Codertocat/Hello-World#10@501" in line and "Transient: GitHub 500: boom" in line
+    [answer] = answers(rt)
+    assert (answer.attempts, answer.uncertain) == (1, True)  # a reply may have landed: looked for first
+    # it had landed after all: the retry finds it by its marker and writes nothing more
+    github.comments[1001] = {"id": 1001, "repo": "Codertocat/Hello-World", "issue": 10, "body": answer.body}
+    send_all(rt)
+    assert [m for m, _p, _b in github.requests("POST", "PATCH")] == ["POST"]  # only the first try
+    assert [(a.state, a.remote_id) for a in answers(rt)] == [("sent", "1001")]
+    assert "reply" not in CliRunner().invoke(main, ["outbox", "--failed"], env=env).output
+
+
+def test_a_rate_limited_reaction_waits_and_holds_the_credential(rt, github, post):
+    post(github_issues_event("opened", anchor()), "issues")
+    github.forced.append(Forced(403, {"message": "You have exceeded a secondary rate limit"}, {"Retry-After": "30"}))
+    post(comment())
+    [answer] = answers(rt)
+    assert (answer.state, answer.last_error) == ("pending", "RateLimited: GitHub 403: You have exceeded a "
+                                                            "secondary rate limit")
+    assert send_answer(rt, answer.id, now=datetime.now(UTC) + timedelta(seconds=5)) == pytest.approx(25, abs=2)
+    send_all(rt)
+    assert github.requests("POST") == [("POST", f"{ISSUE}/comments/501/reactions", {"content": "+1"})] * 2
+    assert answers(rt)[0].state == "sent" and github.reactions == {501: {"+1"}}
