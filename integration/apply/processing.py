@@ -3,7 +3,8 @@
 A worker claims a batch of stored deliveries with `FOR UPDATE SKIP LOCKED` (workers never wait on
 each other for a delivery), parses each body once, applies the whole batch as one unit of work, and
 marks it processed in the same commit. The apply path takes its row locks in one fixed order — work
-items by key, then key results by id, then outbox entries — so concurrent batches cannot deadlock;
+items by key, then key results by id, then check-ins by comment key (and their answers), then outbox
+entries — so concurrent batches cannot deadlock;
 should the database still report a deadlock or a serialisation failure, the batch is simply run again.
 
 Failures retry with exponential backoff, recorded on the delivery row (the database, not the queue,
