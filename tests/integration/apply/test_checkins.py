@@ -306,3 +306,39 @@ def test_a_rate_limited_reaction_waits_and_holds_the_credential(rt, github, post
     send_all(rt)
     assert github.requests("POST") == [("POST", f"{ISSUE}/comments/501/reactions", {"content": "+1"})] * 2
     assert answers(rt)[0].state == "sent" and github.reactions == {501: {"+1"}}
+
+
+def test_a_checkin_on_an_anchor_seen_first_in_that_comment_event_counts(rt, github, post):
+    post(comment(body="/checkin on-track 8/10 from the first delivery"))  # the issue arrives with the comment
+    assert (current(rt).confidence, current(rt).note) == (8, "from the first delivery")
+
+
+def test_jira_server_both_shapes_of_one_comment_are_one_checkin_answered_once(make_runtime, settings):
+    host = jira_host("server")
+    rt = make_runtime(settings.with_overrides(jira_url=f"http://{host}", jira_pat="jira-pat-not-real"))
+    client = create_app(rt.settings, runtime=rt).test_client()
+
+    def post(body):
+        raw = as_body(body)
+        assert client.post("/webhooks/jira", data=raw, headers=jira_headers(raw)).status_code == 202
+        drain(rt)
+
+    epic = dict(flavour="server", summary="Cut churn", issue_type="Epic", labels=("key-result",), assignee="alice",
+                updated="2026-11-02T10:00:00.000+0000")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        jira = FakeJira(rsps, f"http://{host}")
+        post(jira_issue_event("PROJ-1", **epic))
+        standalone = jira_comment_event("comment_created", "PROJ-1", flavour="server", comment_id=900,
+                                        author="bob", body="/checkin sideways")
+        on_issue = jira_issue_event("PROJ-1", **epic) | {"issue_event_type_name": "issue_commented",
+                                                         "comment": standalone["comment"]}
+        post(standalone)
+        post(on_issue)
+        send_all(rt)
+        writes = jira.writes()
+    with rt.sessions() as s:
+        [row] = s.scalars(select(CheckinRow))
+    assert (row.comment_key, row.verdict, row.author_login) == (f"jira:{host}/PROJ-1@900", "not_owner", "bob")
+    assert row.url == f"http://{host}/browse/PROJ-1?focusedCommentId=900"
+    [(_method, path, body)] = writes
+    assert path == "/rest/api/2/issue/PROJ-1/comment" and body.startswith("Only Alice can check in")
