@@ -50,10 +50,21 @@ class WorkItemSnapshot:
 
 @dataclass(frozen=True)
 class Comment:
+    """A comment on a work item, as a delivery showed it (what a `/checkin` needs to be applied)."""
+
     id: str
-    author: Person | None
+    author: Person | None  # login: GitHub login, Jira Cloud accountId or Jira Server name; name: display name
     body: str
     is_bot: bool  # the author is an app/bot account (GitHub `type: Bot`, Jira app user)
+    created_at: datetime | None = None  # timezone-aware, UTC
+    updated_at: datetime | None = None  # the last edit (= created_at when never edited): the version
+    url: str | None = None  # the comment's own link, for people (GitHub html_url, Jira ?focusedCommentId=)
+    author_account_id: str | None = None  # Jira Cloud: the author's accountId (then author.login is it too)
+
+    @property
+    def author_login(self) -> str | None:
+        """The GitHub login or Jira Server name; None on Jira Cloud, whose authors have only an accountId."""
+        return None if self.author is None or self.author_account_id else self.author.login
 
 
 @dataclass(frozen=True)

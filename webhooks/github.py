@@ -291,9 +291,12 @@ def _issue_changes(payload: dict) -> tuple[str, ...]:
 
 def _comment(comment: dict) -> Comment:
     user = comment.get("user")
+    created = _timestamp(comment.get("created_at"), "comment.created_at") if comment.get("created_at") else None
+    updated = _timestamp(comment.get("updated_at"), "comment.updated_at") if comment.get("updated_at") else created
     return Comment(id=_required_id(comment, "comment"), author=_person(user),
                    body=_text(comment.get("body")) or "",
-                   is_bot=isinstance(user, dict) and user.get("type") == "Bot")
+                   is_bot=isinstance(user, dict) and user.get("type") == "Bot",
+                   created_at=created, updated_at=updated, url=_text(comment.get("html_url")))
 
 
 # --- small helpers --------------------------------------------------------------------------

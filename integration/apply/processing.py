@@ -3,7 +3,8 @@
 A worker claims a batch of stored deliveries with `FOR UPDATE SKIP LOCKED` (workers never wait on
 each other for a delivery), parses each body once, applies the whole batch as one unit of work, and
 marks it processed in the same commit. The apply path takes its row locks in one fixed order — work
-items by key, then key results by id, then outbox entries — so concurrent batches cannot deadlock;
+items by key, then key results by id, then check-ins by comment key (and their answers), then outbox
+entries — so concurrent batches cannot deadlock;
 should the database still report a deadlock or a serialisation failure, the batch is simply run again.
 
 Failures retry with exponential backoff, recorded on the delivery row (the database, not the queue,
@@ -36,6 +37,7 @@ from ..db import ping, unit_of_work
 from ..trackers.models import GithubInstallation
 from ..writeback import render
 from ..writeback.outbox import note_changes
+from .checkins import apply_checkins
 
 log = logging.getLogger("okrbot.processing")
 CONFLICT_RETRIES = 5  # deadlock / serialisation failure: the batch runs again at once, this many times
@@ -46,10 +48,20 @@ class DatabaseUnavailable(Exception):
     """The database did not answer: nothing was applied; the caller waits for it and runs again."""
 
 
+@dataclass(frozen=True)
+class Applied:
+    """What a unit of work applied leaves to schedule once it commits."""
+
+    pending: list[int]  # outbox entries (living comments) that became pending
+    created: set[str]  # key results that appeared: to be backfilled
+    answers: list[int] = field(default_factory=list)  # check-in answers to send
+
+
 @dataclass
 class BatchResult:
     processed: list[int] = field(default_factory=list)
     pending: list[int] = field(default_factory=list)  # outbox entries that became pending
+    answers: list[int] = field(default_factory=list)  # check-in answers that became pending
     created: set[str] = field(default_factory=set)  # key results that appeared: to be backfilled
     received_at: dict[int, tuple[str, datetime]] = field(default_factory=dict)  # pk → (tracker, received)
 
@@ -67,31 +79,37 @@ def is_own_comment_event(event: Event) -> bool:
     return event.comment is not None and render.is_own_comment(event.comment.body)
 
 
-def _work_events(parsed: Parsed) -> list[Event]:
-    events = [e for e in parsed.events if isinstance(e, Event) and (e.item is not None or e.removed_key)]
-    return [e for e in events if not is_own_comment_event(e)]
+def _events(parsed: Parsed) -> list[Event]:
+    """The delivery's events, okrbot's own comments left out (recognised, and nothing more)."""
+    return [e for e in parsed.events if isinstance(e, Event) and not is_own_comment_event(e)]
 
 
-def apply_parsed(rt, session, parsed: Parsed, delivery_pk: int | None) -> tuple[list[int], set[str]]:
+def _is_work_event(event: Event) -> bool:
+    """About a work item the body shows (or one that left): a Jira comment event may name none."""
+    return event.item is not None or bool(event.removed_key)
+
+
+def apply_parsed(rt, session, parsed: Parsed, delivery_pk: int | None) -> Applied:
     """One delivery's events applied (see `apply_batch`)."""
     return apply_batch(rt, session, [(delivery_pk, parsed)])
 
 
-def apply_batch(rt, session, batch: list[tuple[int | None, Parsed]],
-                now: datetime | None = None) -> tuple[list[int], set[str]]:
-    """Work items first (newest wins), then what they mean for key results, then the outbox.
+def apply_batch(rt, session, batch: list[tuple[int | None, Parsed]], now: datetime | None = None) -> Applied:
+    """Work items first (newest wins), then what they mean for key results, then check-ins, then the outbox.
 
-    Returns the outbox entries that became pending and the key results that appeared, to be
-    scheduled (write-back, backfill) once this transaction commits. `now` (default: the clock) is the
-    time history is recorded at; only `apply_stored` passes another.
+    Returns what is to be scheduled once this transaction commits: the outbox entries that became
+    pending, the key results that appeared (backfill), the check-in answers. `now` (default: the clock)
+    is the time history is recorded at; only `apply_stored` passes another.
     """
     pks = [pk for pk, _parsed in batch if pk]
     cause = "replay" if not pks else f"delivery:{pks[0]}" if len(pks) == 1 else f"deliveries:{pks[0]}..{pks[-1]}"
     ctx = rt.domain.context(session, now=now, cause=cause)
     note_installations(session, [parsed for _pk, parsed in batch], ctx.now)
-    events = [(event, pk) for pk, parsed in batch for event in _work_events(parsed)]
-    apply_events(ctx, events)
-    return note_changes(session, ctx.changed, ctx.now, rt.settings.write_delay), set(ctx.created)
+    events = [(event, pk) for pk, parsed in batch for event in _events(parsed)]
+    apply_events(ctx, [(event, pk) for event, pk in events if _is_work_event(event)])
+    answers, checked_in = apply_checkins(session, events, ctx.now)
+    pending = note_changes(session, ctx.changed | checked_in, ctx.now, rt.settings.write_delay)
+    return Applied(pending, set(ctx.created), answers)
 
 
 def apply_events(ctx, events: list[tuple[Event, int | None]]) -> None:
@@ -182,7 +200,8 @@ def _claim_and_apply(rt, ids: list[int], now: datetime | None = None) -> BatchRe
                 unparseable.append((row.id, f"unparseable body: {exc.message}"))
             result.received_at[row.id] = (row.tracker, row.received_at)
         if batch:
-            result.pending, result.created = apply_batch(rt, session, batch, now)
+            applied = apply_batch(rt, session, batch, now)
+            result.pending, result.created, result.answers = applied.pending, applied.created, applied.answers
         now = datetime.now(UTC)
         result.processed = [pk for pk, _parsed in batch]
         if result.processed:
@@ -277,6 +296,7 @@ def _failed(rt, delivery_pk: int, exc: Exception) -> dict[int, float]:
 
 def _after_commit(rt, result: BatchResult) -> None:
     schedule_sends(rt, result.pending)
+    schedule_answers(rt, result.answers)
     schedule_backfills(rt, result.created)
     now = datetime.now(UTC)
     for pk in result.processed:
@@ -291,6 +311,15 @@ def schedule_sends(rt, entry_ids: list[int]) -> None:
             rt.tasks.send_comment.schedule(args=(entry_id,), delay=rt.settings.write_delay)
         except Exception as exc:
             log.warning("queue unreachable, comment %s left to the sweep: %s", entry_id, exc)
+
+
+def schedule_answers(rt, answer_ids: list[int]) -> None:
+    """Ring for each check-in answer now; lossy: the outbox sweep sends what was missed."""
+    for answer_id in answer_ids:
+        try:
+            rt.tasks.send_checkin_answer(answer_id)
+        except Exception as exc:
+            log.warning("queue unreachable, check-in answer %s left to the sweep: %s", answer_id, exc)
 
 
 def schedule_backfills(rt, kr_ids: set[str]) -> None:

@@ -9,7 +9,7 @@ from webhooks.models import FAILED, Delivery
 
 from ..runtime import Runtime
 from ..summaries.models import SummaryPost
-from ..writeback.models import WRITE_FAILED, OutboxEntry
+from ..writeback.models import WRITE_FAILED, CheckinAnswer, OutboxEntry
 from .common import with_runtime
 
 
@@ -39,18 +39,24 @@ def deliveries(rt: Runtime, failed: bool, limit: int) -> None:
 @click.option("--limit", default=50, show_default=True)
 @with_runtime
 def outbox(rt: Runtime, failed: bool, limit: int) -> None:
-    """Writes to the trackers: comments, summaries and reminders; pending, sent, failed (with why)."""
+    """Writes to the trackers: comments, summaries, reminders and check-in answers; pending, sent, failed (with why).
 
+    A check-in answer is listed as kind `reaction` or `reply`, for the comment `<anchor>@<comment id>`.
+    """
     comments = select(OutboxEntry).order_by(OutboxEntry.updated_at.desc()).limit(limit)
     posts = select(SummaryPost).order_by(SummaryPost.created_at.desc()).limit(limit)
+    answers = select(CheckinAnswer).order_by(CheckinAnswer.created_at.desc()).limit(limit)
     if failed:
         comments = comments.where(OutboxEntry.state == WRITE_FAILED)
         posts = posts.where(SummaryPost.state == "failed")
+        answers = answers.where(CheckinAnswer.state == "failed")
     with rt.sessions() as session:
         rows = [("comment", e.kr_id, e.state, e.due_at, e.attempts, e.target, e.last_error)
                 for e in session.scalars(comments)]
         rows += [(p.kind, p.target, p.state, p.due_at, p.attempts, p.anchor, p.last_error)
                  for p in session.scalars(posts)]
+        rows += [(a.kind, a.kr_id, a.state, a.due_at, a.attempts, a.comment_key, a.last_error)
+                 for a in session.scalars(answers)]
     if not rows:
         click.echo("no failed writes" if failed else "the outbox is empty")
         return

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import select
 
+from mappings.checkins import checkin_history, current_checkins
 from mappings.models import KeyResult, Objective
 from mappings.views import key_result_json, objective_json
 
@@ -30,10 +31,15 @@ def objectives():
 
 @api.get("/key-results")
 def key_results():
+    """Each with its current check-in (one statement for all of them); the history is on the detail."""
     now = datetime.now(UTC)
     with _rt().sessions() as session:
-        rows = session.scalars(select(KeyResult).where(KeyResult.active.is_(True)).order_by(KeyResult.id))
-        return jsonify(key_results=[key_result_json(session, kr, now, _rt().settings.thresholds) for kr in rows])
+        rows = list(session.scalars(select(KeyResult).where(KeyResult.active.is_(True)).order_by(KeyResult.id)))
+        current = current_checkins(session, [kr.id for kr in rows])
+        listed = [key_result_json(session, kr, now, _rt().settings.thresholds) for kr in rows]
+        for kr, out in zip(rows, listed, strict=True):
+            out["checkin"] = current[kr.id].as_json() if kr.id in current else None
+        return jsonify(key_results=listed)
 
 
 @api.get("/key-results/<kr_id>")
@@ -42,4 +48,8 @@ def key_result(kr_id: str):
         kr = session.get(KeyResult, kr_id)
         if kr is None:
             return jsonify(error=f"no key result {kr_id!r}"), 404
-        return jsonify(key_result_json(session, kr, datetime.now(UTC), _rt().settings.thresholds))
+        out = key_result_json(session, kr, datetime.now(UTC), _rt().settings.thresholds)
+        history = checkin_history(session, kr.id)  # newest first; the first is the current one
+        out["checkin"] = history[0].as_json() if history else None
+        out["checkins"] = [c.as_json() for c in history]
+        return jsonify(out)

@@ -1,13 +1,13 @@
 """Write-back, what to write: one living progress comment per key result, through the outbox.
 
-How it is sent, spaced and retried is the sender's (integration/sender.py).
+How it is sent, spaced and retried is the sender's (writeback/sender.py).
 
 - A change to a key result marks its outbox entry pending, in the transaction of the change itself,
   with a quiet period (OKRBOT_WRITE_DELAY): a burst of events yields one write.
 - What is written is decided at send time (`what_to_write`): the comment rendered from the database
   as it is then, or the reason there is nothing to write (the key result ended, has no anchor issue,
   or shows nothing yet: no work linked and no check-in).
-- A check-in stored, edited or withdrawn notes the key result like any change (`note_checkin_change`).
+- A check-in stored, edited or withdrawn notes the key result like any change (`apply.processing` adds it to the changed key results).
 """
 
 from __future__ import annotations
@@ -84,16 +84,6 @@ def note_changes(session: Session, kr_ids: set[str], now: datetime, delay: float
     if touch:
         session.execute(_TOUCH, touch)
     return sorted(started)
-
-
-def note_checkin_change(session: Session, kr_id: str, now: datetime, delay: float) -> list[int]:
-    """A check-in of the key result was stored, edited or withdrawn: its living comment is rendered again.
-
-    For the check-in apply path when it has no domain `Context` (with one, adding the key result to
-    `ctx.changed` is the same: `apply_batch` notes it). Same transaction as the check-in's row; the
-    returned entries are to be scheduled once it commits (`apply.processing.schedule_sends`).
-    """
-    return note_changes(session, {kr_id}, now, delay)
 
 
 def _shows_something(session: Session, kr: KeyResult) -> bool:

@@ -52,20 +52,21 @@ class CommentView:
     owner_person: Person | None = None  # who the check-in's author is shown as on Jira (display name)
 
 
-OWN_COMMENT = re.compile(r"okrbot:(?:kr|summary|reminder)=")
+OWN_COMMENT = re.compile(r"okrbot:(?:kr|summary|reminder|answer)=")
 
 
 def marker(tracker: str, ident: str, kind: str = "kr") -> str:
     """The hidden (GitHub) or quiet (Jira) text okrbot finds its own comment by.
 
     kind: "kr" (the living comment of key result `ident`), "summary" (`<target>:<ISO week>`),
-    "reminder" (`<kr id>:<ISO week>`). The closing " -->" or ";" keeps "x-1" from matching "x-12".
+    "reminder" (`<kr id>:<ISO week>`), "answer" (a reply to the
+    `/checkin` comment `<anchor key>@<id>`). The closing " -->" or ";" keeps "x-1" from matching "x-12".
     """
     return f"<!-- okrbot:{kind}={ident} -->" if tracker == "github" else f"okrbot:{kind}={ident};"
 
 
 def is_own_comment(body: str) -> bool:
-    """Whether a comment is one of okrbot's own (living comment, summary or reminder)."""
+    """Whether a comment is one of okrbot's own (living comment, summary, reminder or check-in answer)."""
     return OWN_COMMENT.search(body) is not None
 
 

@@ -397,10 +397,10 @@ def store_checkin(rt, n: int, status: str = "at_risk", confidence: int | None = 
 
 def note_checkin(rt) -> list[int]:
     from integration.db import unit_of_work
-    from integration.writeback.outbox import note_checkin_change
+    from integration.writeback.outbox import note_changes
 
-    with unit_of_work(rt.sessions) as s:
-        return note_checkin_change(s, KR, datetime.now(UTC), rt.settings.write_delay)
+    with unit_of_work(rt.sessions) as s:  # what the apply path does for a key result whose check-in changed
+        return note_changes(s, {KR}, datetime.now(UTC), rt.settings.write_delay)
 
 
 def test_a_checkin_rewrites_the_living_comment(rt, github, post):
