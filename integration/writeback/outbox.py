@@ -7,7 +7,8 @@ How it is sent, spaced and retried is the sender's (writeback/sender.py).
 - What is written is decided at send time (`what_to_write`): the comment rendered from the database
   as it is then, or the reason there is nothing to write (the key result ended, has no anchor issue,
   or shows nothing yet: no work linked and no check-in).
-- A check-in stored, edited or withdrawn notes the key result like any change (`apply.processing` adds it to the changed key results).
+- A check-in stored, edited or withdrawn notes the key result like any change (`apply.processing`
+  adds it to the changed key results).
 """
 
 from __future__ import annotations
