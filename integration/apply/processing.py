@@ -26,16 +26,19 @@ from sqlalchemy.exc import DBAPIError
 from core.events import Event, Parsed
 from core.schema import upsert_insert
 from mappings.keyresults import Attribution, apply_items
+from mappings.keys import WorkItemKey
+from mappings.scope import Scope
 from mappings.workitems import reduce_events, store_events
 from webhooks import github, jira
 from webhooks.decode import decode_body, media_type
 from webhooks.errors import PayloadError
-from webhooks.models import FAILED, PROCESSED, RECEIVED, Delivery
+from webhooks.models import FAILED, IGNORED, PROCESSED, RECEIVED, Delivery
 
 from ..db import ping, unit_of_work
 from ..trackers.models import GithubInstallation
 from ..writeback import render
 from ..writeback.outbox import note_changes
+from .lifecycle import note_installation_events, screen
 
 log = logging.getLogger("okrbot.processing")
 CONFLICT_RETRIES = 5  # deadlock / serialisation failure: the batch runs again at once, this many times
@@ -52,6 +55,7 @@ class BatchResult:
     pending: list[int] = field(default_factory=list)  # outbox entries that became pending
     created: set[str] = field(default_factory=set)  # key results that appeared: to be backfilled
     received_at: dict[int, tuple[str, datetime]] = field(default_factory=dict)  # pk → (tracker, received)
+    ignored: list[tuple[int, str]] = field(default_factory=list)  # out of scope, or the App may not act there
 
 
 def parse_delivery(rt, delivery) -> Parsed:
@@ -67,9 +71,17 @@ def is_own_comment_event(event: Event) -> bool:
     return event.comment is not None and render.is_own_comment(event.comment.body)
 
 
-def _work_events(parsed: Parsed) -> list[Event]:
+def _work_events(parsed: Parsed, scope: Scope) -> list[Event]:
+    """The events about work items, without okrbot's own comments and items out of scope (a sub-issue
+    delivered to an allowed repository may name an issue of another)."""
     events = [e for e in parsed.events if isinstance(e, Event) and (e.item is not None or e.removed_key)]
-    return [e for e in events if not is_own_comment_event(e)]
+    return [e for e in events if not is_own_comment_event(e) and _in_scope(scope, e)]
+
+
+def _in_scope(scope: Scope, event: Event) -> bool:
+    if event.item is not None:
+        return scope.allows_container(event.tracker, event.item.container)
+    return scope.allows_container(event.tracker, WorkItemKey.parse(event.removed_key).container)
 
 
 def apply_parsed(rt, session, parsed: Parsed, delivery_pk: int | None) -> tuple[list[int], set[str]]:
@@ -89,9 +101,11 @@ def apply_batch(rt, session, batch: list[tuple[int | None, Parsed]],
     cause = "replay" if not pks else f"delivery:{pks[0]}" if len(pks) == 1 else f"deliveries:{pks[0]}..{pks[-1]}"
     ctx = rt.domain.context(session, now=now, cause=cause)
     note_installations(session, [parsed for _pk, parsed in batch], ctx.now)
-    events = [(event, pk) for pk, parsed in batch for event in _work_events(parsed)]
+    released = note_installation_events(session, ctx.scope, batch, ctx.now)
+    events = [(event, pk) for pk, parsed in batch for event in _work_events(parsed, ctx.scope)]
     apply_events(ctx, events)
-    return note_changes(session, ctx.changed, ctx.now, rt.settings.write_delay), set(ctx.created)
+    pending = note_changes(session, ctx.changed, ctx.now, rt.settings.write_delay)
+    return sorted(set(pending) | set(released)), set(ctx.created)
 
 
 def apply_events(ctx, events: list[tuple[Event, int | None]]) -> None:
@@ -165,6 +179,9 @@ _CLAIM = (select(_DELIVERIES.c.id, _DELIVERIES.c.tracker, _DELIVERIES.c.event, _
           .order_by(_DELIVERIES.c.id).with_for_update(skip_locked=True))
 _MARK_PROCESSED = (_DELIVERIES.update().where(_DELIVERIES.c.id.in_(bindparam("ids", expanding=True)))
                    .values(status=PROCESSED, processed_at=bindparam("now"), last_error=None, next_attempt_at=None))
+_MARK_IGNORED = (_DELIVERIES.update().where(_DELIVERIES.c.id == bindparam("pk"))
+                 .values(status=IGNORED, processed_at=bindparam("now"), last_error=bindparam("reason"),
+                         next_attempt_at=None))
 
 
 def _claim_and_apply(rt, ids: list[int], now: datetime | None = None) -> BatchResult:
@@ -181,12 +198,15 @@ def _claim_and_apply(rt, ids: list[int], now: datetime | None = None) -> BatchRe
             except PayloadError as exc:
                 unparseable.append((row.id, f"unparseable body: {exc.message}"))
             result.received_at[row.id] = (row.tracker, row.received_at)
+        batch, result.ignored = screen(session, rt.settings.scope, batch)
         if batch:
             result.pending, result.created = apply_batch(rt, session, batch, now)
         now = datetime.now(UTC)
         result.processed = [pk for pk, _parsed in batch]
         if result.processed:
             session.execute(_MARK_PROCESSED, {"ids": result.processed, "now": now})
+        if result.ignored:  # stored, acknowledged, never applied: the reason is what `okrbot deliveries` shows
+            session.execute(_MARK_IGNORED, [{"pk": pk, "reason": why, "now": now} for pk, why in result.ignored])
         for pk, error in unparseable:
             session.execute(update(Delivery).where(Delivery.id == pk)
                             .values(status=FAILED, attempts=Delivery.attempts + 1, last_error=error[:2000],
@@ -282,6 +302,9 @@ def _after_commit(rt, result: BatchResult) -> None:
     for pk in result.processed:
         tracker, received_at = result.received_at[pk]
         rt.metrics.processed(tracker, "processed", (now - received_at).total_seconds())
+    for pk, reason in result.ignored:
+        rt.metrics.processed(result.received_at[pk][0], "ignored", None)
+        log.info("delivery %s ignored: %s", pk, reason)
 
 
 def schedule_sends(rt, entry_ids: list[int]) -> None:
