@@ -75,10 +75,11 @@ def _work_events(parsed: Parsed, scope: Scope) -> list[Event]:
     """The events about work items, without okrbot's own comments and items out of scope (a sub-issue
     delivered to an allowed repository may name an issue of another)."""
     events = [e for e in parsed.events if isinstance(e, Event) and (e.item is not None or e.removed_key)]
-    return [e for e in events if not is_own_comment_event(e) and _in_scope(scope, e)]
+    return [e for e in events if not is_own_comment_event(e) and in_scope(scope, e)]
 
 
-def _in_scope(scope: Scope, event: Event) -> bool:
+def in_scope(scope: Scope, event: Event) -> bool:
+    """The event's work item lives where the scope allows (reconcile's reads are screened by it too)."""
     if event.item is not None:
         return scope.allows_container(event.tracker, event.item.container)
     return scope.allows_container(event.tracker, WorkItemKey.parse(event.removed_key).container)

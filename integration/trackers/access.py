@@ -112,14 +112,20 @@ def write_refusal(session: Session, anchor_key: str, scope: Scope) -> str | None
         key = WorkItemKey.parse(anchor_key)
     except ValueError:
         return None  # not a tracker item (an e-mail summary): nothing here to refuse
-    if not scope.allows_container(key.tracker, key.container):
-        return f"out of scope: {key.container} is not allowed (OKRBOT_GITHUB_ALLOWED / OKRBOT_JIRA_ALLOWED_SITES)"
-    if key.tracker != GITHUB:
+    return place_refusal(session, scope, key.tracker, key.container)
+
+
+def place_refusal(session: Session, scope: Scope, tracker: str, container: str) -> str | None:
+    """Why okrbot may neither read nor write in this repository ("owner/repo") or Jira "<site>/<PROJECT>"."""
+    if not scope.allows_container(tracker, container):
+        setting = "OKRBOT_GITHUB_ALLOWED" if tracker == GITHUB else "OKRBOT_JIRA_ALLOWED_SITES"
+        return f"out of scope: {container} is not in {setting}"
+    if tracker != GITHUB:
         return None
     row = session.execute(select(GithubInstallation.removed, AppInstallation.state)
                           .outerjoin(AppInstallation, AppInstallation.installation_id ==
                                      GithubInstallation.installation_id)
-                          .where(GithubInstallation.repo == key.container)).first()
+                          .where(GithubInstallation.repo == container.lower())).first()
     if row is None:
         return None
     if row.state in _REASON:
@@ -138,8 +144,14 @@ def source_states(session: Session) -> dict[str, str]:
     return {r.repo: SOURCE_SUSPENDED if r.state in (SUSPENDED, DELETED) else SOURCE_REMOVED for r in rows}
 
 
-def source_of(states: dict[str, str], anchor_key: str | None) -> str:
-    """A key result's "source" as the API and pages show it, from `source_states`."""
-    if not anchor_key or not anchor_key.startswith("github:"):
-        return SOURCE_OK
-    return states.get(WorkItemKey.parse(anchor_key).container, SOURCE_OK)
+def source_of(states: dict[str, str], repos: Iterable[str]) -> str:
+    """A key result's "source" as the API and pages show it: from `source_states` and the repositories it
+    reads (`repos_of`); "ok" when none of them is removed or suspended."""
+    found = {states[repo.lower()] for repo in repos if repo.lower() in states}
+    return SOURCE_SUSPENDED if SOURCE_SUSPENDED in found else SOURCE_REMOVED if found else SOURCE_OK
+
+
+def repos_of(anchor_key: str | None, sources: Iterable[object] = ()) -> list[str]:
+    """The GitHub repositories a key result lives in: its anchor's, and those of its okrs.yml sources."""
+    repos = [WorkItemKey.parse(anchor_key).repo] if anchor_key and anchor_key.startswith("github:") else []
+    return repos + [s.repo for s in sources if getattr(s, "tracker", None) == GITHUB and hasattr(s, "repo")]

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from mappings.models import KeyResult, Objective
 from mappings.views import key_result_json, objective_json
 
+from ..trackers.access import repos_of, source_of, source_states
+
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
@@ -33,7 +35,9 @@ def key_results():
     now = datetime.now(UTC)
     with _rt().sessions() as session:
         rows = session.scalars(select(KeyResult).where(KeyResult.active.is_(True)).order_by(KeyResult.id))
-        return jsonify(key_results=[key_result_json(session, kr, now, _rt().settings.thresholds) for kr in rows])
+        states = source_states(session)  # one read, whatever the number of key results
+        return jsonify(key_results=[_with_source(states, key_result_json(session, kr, now, _rt().settings.thresholds),
+                                                 kr) for kr in rows])
 
 
 @api.get("/key-results/<kr_id>")
@@ -42,4 +46,15 @@ def key_result(kr_id: str):
         kr = session.get(KeyResult, kr_id)
         if kr is None:
             return jsonify(error=f"no key result {kr_id!r}"), 404
-        return jsonify(key_result_json(session, kr, datetime.now(UTC), _rt().settings.thresholds))
+        body = key_result_json(session, kr, datetime.now(UTC), _rt().settings.thresholds)
+        return jsonify(_with_source(source_states(session), body, kr))
+
+
+def _with_source(states: dict[str, str], body: dict, kr: KeyResult) -> dict:
+    """`source`: "ok", "source removed" (the App lost the repository) or "installation suspended"."""
+    return body | {"source": source_of(states, source_repos(kr))}
+
+
+def source_repos(kr: KeyResult) -> list[str]:
+    spec = _rt().domain.index.spec(kr.id) if kr.origin == "file" else None
+    return repos_of(kr.anchor_key, spec.sources if spec else ())
