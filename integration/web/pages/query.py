@@ -21,6 +21,7 @@ from mappings.progress import AT_RISK, NONE, OFF_TRACK, SHARED, TEAM, Ownership,
 from mappings.views import health_of, ownership_of, progress_of
 
 from ...summaries.build import idle_days, last_moves
+from ...trackers.access import SOURCE_OK, repos_of, source_of, source_states
 
 ATTENTION_OWNERSHIP = (NONE, SHARED, TEAM)
 ATTENTION_HEALTH = (OFF_TRACK, AT_RISK)
@@ -87,6 +88,7 @@ class KRRow:
     active: bool
     weight: float | None
     stale: bool  # no movement for OKRBOT_STALE_DAYS
+    source: str = SOURCE_OK  # "source removed" / "installation suspended" (integration.trackers.access)
 
     @property
     def owner_login(self) -> str | None:
@@ -117,13 +119,17 @@ def trackers_of(rt, kr: KeyResult) -> tuple[str, ...]:
     return tuple(sorted({s.tracker for s in spec.sources})) if spec else ()
 
 
-def row(rt, kr: KeyResult, last_move: datetime | None, now: datetime) -> KRRow:
+def row(rt, kr: KeyResult, last_move: datetime | None, now: datetime,
+        sources: dict[str, str] | None = None) -> KRRow:
+    """`sources`: `source_states`, read once for all the rows."""
     idle = idle_days(kr, last_move, now)
+    spec = rt.domain.index.spec(kr.id) if kr.origin == "file" else None
     return KRRow(
         id=kr.id, title=kr.title, url=kr.anchor_url, objective_id=kr.objective_id, trackers=trackers_of(rt, kr),
         ownership=ownership_of(kr), progress=progress_of(kr), health=health_of(kr, now, rt.settings.thresholds),
         last_move=last_move or kr.created_at, idle_days=idle, updated_at=kr.updated_at,
-        active=kr.active, weight=kr.weight, stale=idle >= rt.settings.stale_days)
+        active=kr.active, weight=kr.weight, stale=idle >= rt.settings.stale_days,
+        source=source_of(sources or {}, repos_of(kr.anchor_key, spec.sources if spec else ())))
 
 
 def _in_period(period: Period, today: date):
@@ -138,11 +144,12 @@ def known_periods(session: Session) -> list[Period]:
 
 
 def period_rows(rt, session: Session, period: Period, now: datetime) -> list[KRRow]:
-    """Every key result of the period, as rows (two statements)."""
+    """Every key result of the period, as rows (three statements)."""
     condition = _in_period(period, now.date())
     krs = list(session.scalars(select(KeyResult).where(condition).order_by(KeyResult.id)))
     moved = last_moves(session, select(KeyResult.id).where(condition)) if krs else {}
-    return [row(rt, kr, moved.get(kr.id), now) for kr in krs]
+    sources = source_states(session) if krs else {}
+    return [row(rt, kr, moved.get(kr.id), now, sources) for kr in krs]
 
 
 @dataclass(frozen=True)

@@ -174,6 +174,8 @@ def test_repository_removed_then_added_back(app_rt, api, post, client):
     assert [(k["id"], k["source"]) for k in listed] == [(KR, "source removed")]
     with app_rt.sessions() as s:
         assert s.scalar(select(func.count()).select_from(KeyResultEvent)) == history
+    for page in ("/", f"/key-results/{KR}"):
+        assert '<span class="flag flag-source">source removed</span>' in client.get(page).get_data(as_text=True)
 
     start = len(api.rsps.calls)
     assert send(app_rt, entry(app_rt).id, now=later()) is None
@@ -184,6 +186,7 @@ def test_repository_removed_then_added_back(app_rt, api, post, client):
 
     post(installation_event("installation_repositories", "added"), "installation_repositories")
     assert client.get(f"/api/v1/key-results/{KR}").get_json()["source"] == "ok"
+    assert "flag-source" not in client.get("/").get_data(as_text=True)
     start = len(api.rsps.calls)
     assert send(app_rt, entry(app_rt).id, now=later()) is None
     assert requests_since(api, start) == COMMENT_WRITE
@@ -223,3 +226,33 @@ def test_installation_events_out_of_order_newest_delivery_wins(app_rt, post):
     process_deliveries(app_rt, [ids[0]])
     with app_rt.sessions() as s:
         assert s.get(AppInstallation, 42).state == "active"
+
+
+def test_reconcile_reads_nothing_where_okrbot_may_not_act(app_rt, api, post):
+    from integration.reconcile.sync import sync_key_result
+
+    key_result_on_installation(post)
+    post(installation_event("installation_repositories", "removed"), "installation_repositories")
+    start = len(api.rsps.calls)
+    report = sync_key_result(app_rt, KR)
+    assert requests_since(api, start) == []
+    assert report.errors == [f"sub_issues:github:{REPO}#10: not read: source removed"]
+    post(installation_event("installation_repositories", "added"), "installation_repositories")
+    report = sync_key_result(app_rt, KR)
+    assert report.errors == [] and ("GET", f"/repos/{REPO}/issues/10/sub_issues?per_page=100") in \
+        requests_since(api, start)
+
+
+def test_reconcile_applies_nothing_out_of_scope(make_runtime, settings):
+    from core.events import Event
+    from integration.reconcile.sync import apply_snapshots
+    from mappings.models import WorkItem
+    from webhooks.github import GithubOptions, issue_snapshot
+
+    rt = make_runtime(settings.with_overrides(github_allowed=("codertocat",)))
+    options = GithubOptions(points_label_pattern=rt.settings.github_points_label_pattern)
+    inside = issue_snapshot(github_issue(1, updated_at="2026-11-02T10:00:00Z"), options)
+    outside = issue_snapshot(github_issue(2, repo="evil-corp/x", updated_at="2026-11-02T10:00:00Z"), options)
+    apply_snapshots(rt, [Event("github", "updated", inside), Event("github", "updated", outside)], "reconcile")
+    with rt.sessions() as s:
+        assert list(s.scalars(select(WorkItem.key))) == [f"github:{REPO}#1"]
