@@ -24,6 +24,7 @@ from mappings.views import health_of, ownership_of, progress_of
 from mappings.workitems import find_work_item
 
 from ..markup import MARKUPS
+from ..trackers.access import repos_of, source_of, source_states
 from ..writeback.comment_view import item_ref
 from .models import SummaryPost
 from .render import (
@@ -179,7 +180,9 @@ def owner_call(rt, kr: KeyResult, tracker: str) -> str | None:
     return mention(tracker, ownership.owner.login, flavour if tracker == "jira" else None)
 
 
-def summary_kr(rt, kr: KeyResult, tracker: str, now: datetime, previous: dict, history: History) -> SummaryKR:
+def summary_kr(rt, kr: KeyResult, tracker: str, now: datetime, previous: dict, history: History,
+               sources: dict[str, str] | None = None) -> SummaryKR:
+    """`sources`: `trackers.access.source_states`, read once for the whole summary."""
     progress, ownership = progress_of(kr), ownership_of(kr)
     was = previous.get(kr.id)
     delta = None if was is None or progress.percent is None else progress.percent - was
@@ -191,7 +194,12 @@ def summary_kr(rt, kr: KeyResult, tracker: str, now: datetime, previous: dict, h
         others=tuple(o.name or o.login for o in ownership.others), percent=progress.percent, delta_points=delta,
         done_this_week=len(history.done.get(kr.id, ())), health=health_of(kr, now, t),
         forecast=forecast(history.points(kr, now), now, kr.period_end),
-        stale_days=idle if idle >= rt.settings.stale_days else None)
+        stale_days=idle if idle >= rt.settings.stale_days else None, source=_source(rt, kr, sources or {}))
+
+
+def _source(rt, kr: KeyResult, sources: dict[str, str]) -> str:
+    spec = rt.domain.index.spec(kr.id) if kr.origin == "file" else None
+    return source_of(sources, repos_of(kr.anchor_key, spec.sources if spec else ()))
 
 
 def burnup(krs: list[KeyResult], now: datetime, history: History, weeks: int = BURNUP_WEEKS) -> tuple[BurnupWeek, ...]:
@@ -223,7 +231,8 @@ def build_view(rt, session: Session, target: SummaryTarget, now: datetime, previ
     krs = covered(session, target)
     tracker = target.tracker
     history = History.load(session, [kr.id for kr in krs], now)
-    items = {kr.id: summary_kr(rt, kr, tracker, now, previous, history) for kr in krs}
+    sources = source_states(session) if krs else {}
+    items = {kr.id: summary_kr(rt, kr, tracker, now, previous, history, sources) for kr in krs}
     groups, loose = defaultdict(list), []
     for kr in krs:
         (groups[kr.objective_id] if kr.objective_id else loose).append(kr)

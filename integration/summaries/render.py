@@ -34,6 +34,7 @@ class SummaryKR:
     health: str  # on_track | at_risk | off_track | not_started | unknown
     forecast: Forecast
     stale_days: int | None  # days without movement, when ≥ the threshold (else None)
+    source: str = "ok"  # "source removed" / "installation suspended" (integration.trackers.access)
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,8 @@ def _burnup(o: SummaryObjective, m: Markup) -> list[str]:
 # --- one layout, two markups ------------------------------------------------------------------------
 
 def _kr_lines(kr: SummaryKR, m: Markup) -> list[str]:
-    return [m.bullet(f"{m.link(kr.title, kr.url, bold=True)} — {_owner_text(kr, m.defuse)}"),
+    source = "" if kr.source == "ok" else f" ({kr.source})"
+    return [m.bullet(f"{m.link(kr.title, kr.url, bold=True)}{source} — {_owner_text(kr, m.defuse)}"),
             m.continuation(f"{m.code(bar(kr.percent))} {_percent(kr.percent)} · {change_text(kr)} · "
                            f"{m.health(kr.health, strong=False)} · {forecast_text(kr.forecast)}")]
 

@@ -102,6 +102,16 @@ def requests_since(api: FakeGithub, start: int) -> list[tuple[str, str]]:
     return [(c.request.method, c.request.path_url) for c in api.rsps.calls[start:]]
 
 
+def summary_text(rt) -> str:
+    """The weekly summary as it would be posted elsewhere (a target covering every key result)."""
+    from integration.summaries.build import SummaryTarget, build_view, render
+
+    target = SummaryTarget(id="github:acme/okrs#1", anchor="github:acme/okrs#1", tracker="github", objectives=None,
+                           container=None)
+    with rt.sessions() as s:
+        return render("github", build_view(rt, s, target, datetime.now(UTC), {}))
+
+
 def entry(rt) -> OutboxEntry:
     with rt.sessions() as s:
         return s.scalar(select(OutboxEntry).where(OutboxEntry.kr_id == KR))
@@ -176,6 +186,7 @@ def test_repository_removed_then_added_back(app_rt, api, post, client):
         assert s.scalar(select(func.count()).select_from(KeyResultEvent)) == history
     for page in ("/", f"/key-results/{KR}"):
         assert '<span class="flag flag-source">source removed</span>' in client.get(page).get_data(as_text=True)
+    assert f"[Ship it](https://github.com/{REPO}/issues/10)** (source removed) — " in summary_text(app_rt)
 
     start = len(api.rsps.calls)
     assert send(app_rt, entry(app_rt).id, now=later()) is None
@@ -187,6 +198,7 @@ def test_repository_removed_then_added_back(app_rt, api, post, client):
     post(installation_event("installation_repositories", "added"), "installation_repositories")
     assert client.get(f"/api/v1/key-results/{KR}").get_json()["source"] == "ok"
     assert "flag-source" not in client.get("/").get_data(as_text=True)
+    assert "(source removed)" not in summary_text(app_rt)
     start = len(api.rsps.calls)
     assert send(app_rt, entry(app_rt).id, now=later()) is None
     assert requests_since(api, start) == COMMENT_WRITE
