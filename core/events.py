@@ -111,6 +111,21 @@ class MilestoneEvent:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a delivery comes from, as its body says: what OKRBOT_GITHUB_ALLOWED / _JIRA_ALLOWED_SITES screen.
+
+    GitHub: the repository ("owner/repo") when the body names one, else only the owner (the
+    installation's account, for `installation` events). Jira: the site as `host` or `host:port` (lower
+    case, default ports left out), from the body's REST `self` URLs. All None: the body does not say.
+    """
+
+    tracker: str
+    owner: str | None = None
+    repo: str | None = None
+    site: str | None = None
+
+
+@dataclass(frozen=True)
 class Parsed:
     """What one delivery means. `events` may be empty (e.g. a comment on a pull request)."""
 
@@ -119,3 +134,4 @@ class Parsed:
     action: str | None
     events: tuple[Event | InstallationEvent | MilestoneEvent, ...]
     installation_id: int | None = None  # GitHub App deliveries carry it; write-back acts per installation
+    origin: Origin | None = None  # None: the body says nothing of where it comes from (out of any set scope)

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
-from core.events import DONE, DROPPED, OPEN, Comment, Event, Parsed, Person, WorkItemSnapshot
+from core.events import DONE, DROPPED, OPEN, Comment, Event, Origin, Parsed, Person, WorkItemSnapshot
 
 from .errors import PayloadError
 
@@ -99,9 +99,27 @@ def parse(payload: dict, options: JiraOptions) -> Parsed:
         raise PayloadError("Jira body without `webhookEvent`")
     action = _text(payload.get("issue_event_type_name"))
     if not is_used(webhook_event):
-        return Parsed(TRACKER, webhook_event, action, ())
+        return Parsed(TRACKER, webhook_event, action, (), origin=origin_of(payload))
     build = _issue_event if webhook_event.startswith("jira:issue_") else _comment_event
-    return Parsed(TRACKER, webhook_event, action, (build(payload, webhook_event, options),))
+    return Parsed(TRACKER, webhook_event, action, (build(payload, webhook_event, options),),
+                  origin=origin_of(payload))
+
+
+def origin_of(payload: dict) -> Origin:
+    """The site the delivery comes from: the host (and a non-default port) of `issue.self`, else of
+    `comment.self`, else of `baseUrl`; Origin(site=None) when the body names none."""
+    candidates = [obj.get("self") for obj in (payload.get("issue"), payload.get("comment")) if isinstance(obj, dict)]
+    base = payload.get("baseUrl")
+    if isinstance(base, str):
+        candidates.append(base.rstrip("/") + "/rest/")
+    site = next((found for found in map(_site, candidates) if found is not None), None)
+    return Origin(TRACKER, site=site.host if site else None)
+
+
+def site_host(url: str) -> str | None:
+    """A Jira base URL as the site host okrbot compares: `host` or `host:port`, lower case, no default port."""
+    site = _site(url.strip().rstrip("/") + "/rest/")
+    return site.host if site else None
 
 
 # --- events ---------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.schema import Base, UTCDateTime
 
-# Delivery states
-RECEIVED, PROCESSED, FAILED = "received", "processed", "failed"
+# Delivery states. IGNORED: stored and acknowledged, never applied (out of scope, or the App may not act
+# there); `last_error` then holds the reason, as `okrbot deliveries` shows it.
+RECEIVED, PROCESSED, FAILED, IGNORED = "received", "processed", "failed", "ignored"
 
 
 class Delivery(Base):

@@ -27,17 +27,20 @@ from sqlalchemy.exc import DBAPIError
 from core.events import Event, Parsed
 from core.schema import upsert_insert
 from mappings.keyresults import Attribution, apply_items
+from mappings.keys import WorkItemKey
+from mappings.scope import Scope
 from mappings.workitems import reduce_events, store_events
 from webhooks import github, jira
 from webhooks.decode import decode_body, media_type
 from webhooks.errors import PayloadError
-from webhooks.models import FAILED, PROCESSED, RECEIVED, Delivery
+from webhooks.models import FAILED, IGNORED, PROCESSED, RECEIVED, Delivery
 
 from ..db import ping, unit_of_work
 from ..trackers.models import GithubInstallation
 from ..writeback import render
 from ..writeback.outbox import note_changes
 from .checkins import apply_checkins
+from .lifecycle import note_installation_events, screen
 
 log = logging.getLogger("okrbot.processing")
 CONFLICT_RETRIES = 5  # deadlock / serialisation failure: the batch runs again at once, this many times
@@ -64,6 +67,7 @@ class BatchResult:
     answers: list[int] = field(default_factory=list)  # check-in answers that became pending
     created: set[str] = field(default_factory=set)  # key results that appeared: to be backfilled
     received_at: dict[int, tuple[str, datetime]] = field(default_factory=dict)  # pk → (tracker, received)
+    ignored: list[tuple[int, str]] = field(default_factory=list)  # out of scope, or the App may not act there
 
 
 def parse_delivery(rt, delivery) -> Parsed:
@@ -79,9 +83,20 @@ def is_own_comment_event(event: Event) -> bool:
     return event.comment is not None and render.is_own_comment(event.comment.body)
 
 
-def _events(parsed: Parsed) -> list[Event]:
-    """The delivery's events, okrbot's own comments left out (recognised, and nothing more)."""
-    return [e for e in parsed.events if isinstance(e, Event) and not is_own_comment_event(e)]
+def _events(parsed: Parsed, scope: Scope) -> list[Event]:
+    """The delivery's events, without okrbot's own comments (recognised, and nothing more) and without items
+    out of scope (a sub-issue delivered to an allowed repository may name an issue of another)."""
+    return [e for e in parsed.events if isinstance(e, Event) and not is_own_comment_event(e) and in_scope(scope, e)]
+
+
+def in_scope(scope: Scope, event: Event) -> bool:
+    """The event's work item lives where the scope allows (reconcile's reads are screened by it too). An
+    event naming no item (a Jira Server comment by issue id) was screened with its delivery's origin."""
+    if event.item is not None:
+        return scope.allows_container(event.tracker, event.item.container)
+    if event.removed_key:
+        return scope.allows_container(event.tracker, WorkItemKey.parse(event.removed_key).container)
+    return True
 
 
 def _is_work_event(event: Event) -> bool:
@@ -105,11 +120,12 @@ def apply_batch(rt, session, batch: list[tuple[int | None, Parsed]], now: dateti
     cause = "replay" if not pks else f"delivery:{pks[0]}" if len(pks) == 1 else f"deliveries:{pks[0]}..{pks[-1]}"
     ctx = rt.domain.context(session, now=now, cause=cause)
     note_installations(session, [parsed for _pk, parsed in batch], ctx.now)
-    events = [(event, pk) for pk, parsed in batch for event in _events(parsed)]
+    released = note_installation_events(session, ctx.scope, batch, ctx.now)
+    events = [(event, pk) for pk, parsed in batch for event in _events(parsed, ctx.scope)]
     apply_events(ctx, [(event, pk) for event, pk in events if _is_work_event(event)])
     answers, checked_in = apply_checkins(session, events, ctx.now)
     pending = note_changes(session, ctx.changed | checked_in, ctx.now, rt.settings.write_delay)
-    return Applied(pending, set(ctx.created), answers)
+    return Applied(sorted(set(pending) | set(released)), set(ctx.created), answers)
 
 
 def apply_events(ctx, events: list[tuple[Event, int | None]]) -> None:
@@ -183,6 +199,9 @@ _CLAIM = (select(_DELIVERIES.c.id, _DELIVERIES.c.tracker, _DELIVERIES.c.event, _
           .order_by(_DELIVERIES.c.id).with_for_update(skip_locked=True))
 _MARK_PROCESSED = (_DELIVERIES.update().where(_DELIVERIES.c.id.in_(bindparam("ids", expanding=True)))
                    .values(status=PROCESSED, processed_at=bindparam("now"), last_error=None, next_attempt_at=None))
+_MARK_IGNORED = (_DELIVERIES.update().where(_DELIVERIES.c.id == bindparam("pk"))
+                 .values(status=IGNORED, processed_at=bindparam("now"), last_error=bindparam("reason"),
+                         next_attempt_at=None))
 
 
 def _claim_and_apply(rt, ids: list[int], now: datetime | None = None) -> BatchResult:
@@ -199,6 +218,7 @@ def _claim_and_apply(rt, ids: list[int], now: datetime | None = None) -> BatchRe
             except PayloadError as exc:
                 unparseable.append((row.id, f"unparseable body: {exc.message}"))
             result.received_at[row.id] = (row.tracker, row.received_at)
+        batch, result.ignored = screen(session, rt.settings.scope, batch)
         if batch:
             applied = apply_batch(rt, session, batch, now)
             result.pending, result.created, result.answers = applied.pending, applied.created, applied.answers
@@ -206,6 +226,8 @@ def _claim_and_apply(rt, ids: list[int], now: datetime | None = None) -> BatchRe
         result.processed = [pk for pk, _parsed in batch]
         if result.processed:
             session.execute(_MARK_PROCESSED, {"ids": result.processed, "now": now})
+        if result.ignored:  # stored, acknowledged, never applied: the reason is what `okrbot deliveries` shows
+            session.execute(_MARK_IGNORED, [{"pk": pk, "reason": why, "now": now} for pk, why in result.ignored])
         for pk, error in unparseable:
             session.execute(update(Delivery).where(Delivery.id == pk)
                             .values(status=FAILED, attempts=Delivery.attempts + 1, last_error=error[:2000],
@@ -302,6 +324,9 @@ def _after_commit(rt, result: BatchResult) -> None:
     for pk in result.processed:
         tracker, received_at = result.received_at[pk]
         rt.metrics.processed(tracker, "processed", (now - received_at).total_seconds())
+    for pk, reason in result.ignored:
+        rt.metrics.processed(result.received_at[pk][0], "ignored", None)
+        log.info("delivery %s ignored: %s", pk, reason)
 
 
 def schedule_sends(rt, entry_ids: list[int]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from webhooks.models import FAILED, Delivery
+from webhooks.models import FAILED, IGNORED, Delivery
 
 from ..runtime import Runtime
 from ..summaries.models import SummaryPost
@@ -15,19 +15,22 @@ from .common import with_runtime
 
 @click.command()
 @click.option("--failed", is_flag=True, help="only deliveries that failed for good")
+@click.option("--ignored", is_flag=True, help="only deliveries stored but not applied (out of scope, App removed)")
 @click.option("--limit", default=50, show_default=True)
 @with_runtime
-def deliveries(rt: Runtime, failed: bool, limit: int) -> None:
-    """What was received and what became of it, newest first."""
+def deliveries(rt: Runtime, failed: bool, ignored: bool, limit: int) -> None:
+    """What was received and what became of it, newest first: the error of a failed delivery, the reason
+    of an ignored one."""
     query = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
-    if failed:
-        query = query.where(Delivery.status == FAILED)
+    wanted = [state for state, asked in ((FAILED, failed), (IGNORED, ignored)) if asked]
+    if wanted:
+        query = query.where(Delivery.status.in_(wanted))
     with rt.sessions() as session:
         rows = list(session.scalars(query))
     if not rows:
-        click.echo("no failed deliveries" if failed else "no deliveries")
+        click.echo(f"no {' or '.join(wanted)} deliveries" if wanted else "no deliveries")
         return
-    click.echo(f"{'ID':>6}  {'RECEIVED (UTC)':19}  {'TRACKER':7}  {'EVENT':34}  {'STATUS':9}  TRIES  ERROR")
+    click.echo(f"{'ID':>6}  {'RECEIVED (UTC)':19}  {'TRACKER':7}  {'EVENT':34}  {'STATUS':9}  TRIES  ERROR / REASON")
     for d in rows:
         event = d.event + (f".{d.action}" if d.action else "")
         click.echo(f"{d.id:>6}  {d.received_at:%Y-%m-%d %H:%M:%S}  {d.tracker:7}  {event[:34]:34}  "

@@ -26,6 +26,7 @@ from mappings.views import health_of, ownership_of, progress_of
 from mappings.workitems import find_work_item
 
 from ..markup import MARKUPS
+from ..trackers.access import repos_of, source_of, source_states
 from ..writeback.comment_view import item_ref
 from .models import SummaryPost
 from .render import (
@@ -185,7 +186,8 @@ def owner_call(rt, kr: KeyResult, tracker: str) -> str | None:
 
 
 def summary_kr(rt, kr: KeyResult, tracker: str, now: datetime, previous: dict, history: History,
-               checkin: Checkin | None = None) -> SummaryKR:
+               checkin: Checkin | None = None, sources: dict[str, str] | None = None) -> SummaryKR:
+    """`sources`: `trackers.access.source_states`, read once for the whole summary."""
     progress, ownership = progress_of(kr), ownership_of(kr)
     was = previous.get(kr.id)
     delta = None if was is None or progress.percent is None else progress.percent - was
@@ -199,7 +201,13 @@ def summary_kr(rt, kr: KeyResult, tracker: str, now: datetime, previous: dict, h
         done_this_week=len(history.done.get(kr.id, ())), health=health,
         forecast=forecast(history.points(kr, now), now, kr.period_end),
         stale_days=idle if idle >= rt.settings.stale_days else None,
-        checkin=checkin, disagrees=disagrees(checkin, health), owner_person=ownership.owner)
+        checkin=checkin, disagrees=disagrees(checkin, health), owner_person=ownership.owner,
+        source=_source(rt, kr, sources or {}))
+
+
+def _source(rt, kr: KeyResult, sources: dict[str, str]) -> str:
+    spec = rt.domain.index.spec(kr.id) if kr.origin == "file" else None
+    return source_of(sources, repos_of(kr.anchor_key, spec.sources if spec else ()))
 
 
 def burnup(krs: list[KeyResult], now: datetime, history: History, weeks: int = BURNUP_WEEKS) -> tuple[BurnupWeek, ...]:
@@ -232,7 +240,9 @@ def build_view(rt, session: Session, target: SummaryTarget, now: datetime, previ
     tracker = target.tracker
     history = History.load(session, [kr.id for kr in krs], now)
     checkins = current_checkins(session, [kr.id for kr in krs])
-    items = {kr.id: summary_kr(rt, kr, tracker, now, previous, history, checkins.get(kr.id)) for kr in krs}
+    sources = source_states(session) if krs else {}
+    items = {kr.id: summary_kr(rt, kr, tracker, now, previous, history, checkins.get(kr.id), sources)
+             for kr in krs}
     groups, loose = defaultdict(list), []
     for kr in krs:
         (groups[kr.objective_id] if kr.objective_id else loose).append(kr)

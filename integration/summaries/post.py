@@ -22,6 +22,7 @@ from mappings.views import ownership_of, progress_of
 
 from ..db import unit_of_work
 from ..markup import MARKUPS
+from ..trackers.access import write_refusal
 from ..trackers.base import Anchor, Gone, RateLimited, Transient
 from ..writeback.render import marker
 from ..writeback.sender import after_failure, error_text, reserve_write
@@ -95,6 +96,11 @@ def deliver(rt, post_id: int, now: datetime | None = None) -> float | None:
             return (post.due_at - now).total_seconds()
         if post.kind == "summary" and post.anchor.startswith(f"{EMAIL}:"):
             return _deliver_email(rt, session, post, now)
+        refusal = write_refusal(session, post.anchor, rt.settings.scope)
+        if refusal is not None:  # kept, and pending again when writing there resumes (apply.lifecycle)
+            post.state, post.last_error = "held", refusal
+            log.warning("%s for %s held, not posted: %s", post.kind, post.target, refusal)
+            return None
         client = rt.clients.for_anchor(Anchor(post.anchor, rt.clients.installation_for(session, post.anchor)))
         if client is None:
             post.state, post.last_error = "failed", rt.clients.missing_reason(WorkItemKey.parse(post.anchor).tracker)

@@ -40,6 +40,7 @@ class SummaryKR:
     checkin: Checkin | None = None  # the owner's current check-in (mappings.checkins.current_checkins)
     disagrees: bool = False  # the owner's status is not the computed health (mappings.checkin_health)
     owner_person: Person | None = None  # who the check-in's author is shown as (display name off GitHub)
+    source: str = "ok"  # "source removed" / "installation suspended" (integration.trackers.access)
 
 
 @dataclass(frozen=True)
@@ -283,7 +284,8 @@ DISAGREES = "disagrees with the computed health"
 
 def _kr_lines(kr: SummaryKR, m: Markup, now: datetime) -> list[str]:
     says = owner_says(kr, m)
-    lines = [m.bullet(f"{m.link(kr.title, kr.url, bold=True)} — {_owner_text(kr, m.defuse)}"),
+    source = "" if kr.source == "ok" else f" ({kr.source})"
+    lines = [m.bullet(f"{m.link(kr.title, kr.url, bold=True)}{source} — {_owner_text(kr, m.defuse)}"),
              m.continuation(f"{m.code(bar(kr.percent))} {_percent(kr.percent)} · {change_text(kr)} · "
                             f"{m.health(kr.health, strong=False)}{f' · {says}' if says else ''} · "
                             f"{forecast_text(kr.forecast)}")]

@@ -15,6 +15,8 @@ from mappings.checkins import checkin_history, current_checkins
 from mappings.models import KeyResult, Objective
 from mappings.views import key_result_json, objective_json
 
+from ..trackers.access import repos_of, source_of, source_states
+
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
@@ -36,7 +38,9 @@ def key_results():
     with _rt().sessions() as session:
         rows = list(session.scalars(select(KeyResult).where(KeyResult.active.is_(True)).order_by(KeyResult.id)))
         current = current_checkins(session, [kr.id for kr in rows])
-        listed = [key_result_json(session, kr, now, _rt().settings.thresholds) for kr in rows]
+        states = source_states(session)  # one read, whatever the number of key results
+        listed = [_with_source(states, key_result_json(session, kr, now, _rt().settings.thresholds), kr)
+                  for kr in rows]
         for kr, out in zip(rows, listed, strict=True):
             out["checkin"] = current[kr.id].as_json() if kr.id in current else None
         return jsonify(key_results=listed)
@@ -52,4 +56,14 @@ def key_result(kr_id: str):
         history = checkin_history(session, kr.id)  # newest first; the first is the current one
         out["checkin"] = history[0].as_json() if history else None
         out["checkins"] = [c.as_json() for c in history]
-        return jsonify(out)
+        return jsonify(_with_source(source_states(session), out, kr))
+
+
+def _with_source(states: dict[str, str], body: dict, kr: KeyResult) -> dict:
+    """`source`: "ok", "source removed" (the App lost the repository) or "installation suspended"."""
+    return body | {"source": source_of(states, source_repos(kr))}
+
+
+def source_repos(kr: KeyResult) -> list[str]:
+    spec = _rt().domain.index.spec(kr.id) if kr.origin == "file" else None
+    return repos_of(kr.anchor_key, spec.sources if spec else ())

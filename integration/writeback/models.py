@@ -11,6 +11,8 @@ from core.schema import Base, UTCDateTime
 
 # Outbox states
 PENDING, SENDING, SENT, WRITE_FAILED, DRY_RUN, SKIPPED = "pending", "sending", "sent", "failed", "dry_run", "skipped"
+# refused for now (integration.trackers.access.write_refusal): kept, and pending again when writing may resume
+HELD = "held"
 
 
 class OutboxEntry(Base):

@@ -16,6 +16,7 @@ from mappings.models import KeyResult, KeyResultEvent, Membership, Objective, Wo
 from mappings.views import contributors, progress_of, work_items
 
 from ...summaries.build import History, last_moves
+from ...trackers.access import source_states
 from ...writeback.models import OutboxEntry
 from .query import ATTENTION_HEALTH, ATTENTION_OWNERSHIP, KRRow, Period, period_rows, row
 
@@ -56,7 +57,7 @@ def key_result_page(rt, session: Session, kr_id: str, now: datetime) -> KeyResul
     moved = last_moves(session, [kr.id]).get(kr.id)
     progress = progress_of(kr)
     return KeyResultPage(
-        row=row(rt, kr, moved, now, current_checkins(session, [kr.id]).get(kr.id)),
+        row=row(rt, kr, moved, now, current_checkins(session, [kr.id]).get(kr.id), source_states(session)),
         objective=session.get(Objective, kr.objective_id) if kr.objective_id else None,
         period=Period(kr.period_start, kr.period_end),
         items=(items := work_items(session, kr.id)), contributors=contributors(items),

@@ -24,6 +24,7 @@ from mappings.progress import AT_RISK, NONE, OFF_TRACK, SHARED, TEAM, Ownership,
 from mappings.views import health_of, ownership_of, progress_of
 
 from ...summaries.build import idle_days, last_moves
+from ...trackers.access import SOURCE_OK, repos_of, source_of, source_states
 
 ATTENTION_OWNERSHIP = (NONE, SHARED, TEAM)
 ATTENTION_HEALTH = (OFF_TRACK, AT_RISK)
@@ -91,6 +92,7 @@ class KRRow:
     weight: float | None
     stale: bool  # no movement for OKRBOT_STALE_DAYS
     checkin: Checkin | None = None  # the owner's current check-in
+    source: str = SOURCE_OK  # "source removed" / "installation suspended" (integration.trackers.access)
 
     @property
     def disagrees(self) -> bool:
@@ -126,13 +128,17 @@ def trackers_of(rt, kr: KeyResult) -> tuple[str, ...]:
     return tuple(sorted({s.tracker for s in spec.sources})) if spec else ()
 
 
-def row(rt, kr: KeyResult, last_move: datetime | None, now: datetime, checkin: Checkin | None = None) -> KRRow:
+def row(rt, kr: KeyResult, last_move: datetime | None, now: datetime, checkin: Checkin | None = None,
+        sources: dict[str, str] | None = None) -> KRRow:
+    """`sources`: `source_states`, read once for all the rows."""
     idle = idle_days(kr, last_move, now)
+    spec = rt.domain.index.spec(kr.id) if kr.origin == "file" else None
     return KRRow(
         id=kr.id, title=kr.title, url=kr.anchor_url, objective_id=kr.objective_id, trackers=trackers_of(rt, kr),
         ownership=ownership_of(kr), progress=progress_of(kr), health=health_of(kr, now, rt.settings.thresholds),
         last_move=last_move or kr.created_at, idle_days=idle, updated_at=kr.updated_at,
-        active=kr.active, weight=kr.weight, stale=idle >= rt.settings.stale_days, checkin=checkin)
+        active=kr.active, weight=kr.weight, stale=idle >= rt.settings.stale_days, checkin=checkin,
+        source=source_of(sources or {}, repos_of(kr.anchor_key, spec.sources if spec else ())))
 
 
 def _in_period(period: Period, today: date):
@@ -152,7 +158,8 @@ def period_rows(rt, session: Session, period: Period, now: datetime) -> list[KRR
     krs = list(session.scalars(select(KeyResult).where(condition).order_by(KeyResult.id)))
     moved = last_moves(session, select(KeyResult.id).where(condition)) if krs else {}
     checkins = current_checkins(session, [kr.id for kr in krs])  # no statement when there are none
-    return [row(rt, kr, moved.get(kr.id), now, checkins.get(kr.id)) for kr in krs]
+    sources = source_states(session) if krs else {}
+    return [row(rt, kr, moved.get(kr.id), now, checkins.get(kr.id), sources) for kr in krs]
 
 
 @dataclass(frozen=True)
