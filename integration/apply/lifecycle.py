@@ -15,16 +15,18 @@ from mappings.scope import Scope
 
 from ..summaries.models import SummaryPost
 from ..trackers.access import note_lifecycle, standing, write_refusal
-from ..writeback.models import HELD, PENDING, OutboxEntry
+from ..writeback.models import HELD, PENDING, CheckinAnswer, OutboxEntry
 
 _HELD_ENTRIES = select(OutboxEntry.id, OutboxEntry.target).where(OutboxEntry.state == HELD)
 _HELD_POSTS = select(SummaryPost.id, SummaryPost.anchor).where(SummaryPost.state == HELD)
+_HELD_ANSWERS = select(CheckinAnswer.id, CheckinAnswer.anchor).where(CheckinAnswer.state == HELD)
 
 
 def release_held(session: Session, scope: Scope, now: datetime) -> list[int]:
-    """Held outbox entries and summary posts that may be written again become pending, due now.
+    """Held outbox entries, summary posts and check-in answers that may be written again become pending, due now.
 
-    Returns the outbox entries released (to be rung for); the summary retry picks the posts up.
+    Returns the outbox entries released (to be rung for); the summary retry picks the posts up, the
+    outbox sweep the answers.
     Runs only after a lifecycle event that resumes something, so the held rows are few.
     """
     entries = [entry_id for entry_id, target in session.execute(_HELD_ENTRIES).all()
@@ -38,6 +40,12 @@ def release_held(session: Session, scope: Scope, now: datetime) -> list[int]:
     if posts:
         session.execute(update(SummaryPost).where(SummaryPost.id.in_(posts), SummaryPost.state == HELD)
                         .values(state="pending", due_at=now, last_error=None)
+                        .execution_options(synchronize_session=False))
+    answers = [answer_id for answer_id, anchor in session.execute(_HELD_ANSWERS).all()
+               if write_refusal(session, anchor, scope) is None]
+    if answers:
+        session.execute(update(CheckinAnswer).where(CheckinAnswer.id.in_(answers), CheckinAnswer.state == HELD)
+                        .values(state=PENDING, due_at=now, last_error=None)
                         .execution_options(synchronize_session=False))
     return sorted(entries)
 

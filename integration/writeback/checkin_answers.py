@@ -7,6 +7,8 @@
   check-in itself.
 - Once: a row per comment in `checkin_answers` (unique), inserted in the transaction that applied
   the check-in; a redelivery or an edit inserts nothing, so nothing more is sent.
+- Where: only where okrbot may write (`trackers.access.write_refusal`): otherwise the answer is
+  held, and pending again when the installation or repository comes back (`apply.lifecycle`).
 - How: the write budget per credential (`sender.reserve_write`), the one failure policy
   (`sender.after_failure`); a reply that may have landed (a crash, a timeout) is looked for by its
   marker before it is written again. A reaction is idempotent on GitHub (an existing one answers 200).
@@ -27,8 +29,9 @@ from mappings.models import KeyResult
 
 from ..db import unit_of_work
 from ..markup import MARKUPS, defuse_jira
+from ..trackers.access import write_refusal
 from ..trackers.base import Anchor, Gone, RateLimited, Transient
-from .models import CheckinAnswer
+from .models import HELD, CheckinAnswer
 from .render import marker
 from .sender import after_failure, error_text, reserve_write
 
@@ -89,6 +92,11 @@ def send_answer(rt, answer_id: int, now: datetime | None = None) -> float | None
             return None
         if answer.due_at > now:
             return (answer.due_at - now).total_seconds()
+        refusal = write_refusal(session, answer.anchor, rt.settings.scope)
+        if refusal is not None:  # kept, and pending again when writing there resumes (apply.lifecycle)
+            answer.state, answer.last_error = HELD, refusal
+            log.warning("answer to %s held, not written: %s", answer.comment_key, refusal)
+            return None
         anchor = Anchor(answer.anchor, rt.clients.installation_for(session, answer.anchor))
         client = rt.clients.for_anchor(anchor)
         if client is None:

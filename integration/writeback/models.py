@@ -66,7 +66,7 @@ class CheckinAnswer(Base):
     comment_id: Mapped[str] = mapped_column(String(100))  # the comment answered
     kind: Mapped[str] = mapped_column(String(16))  # "reaction" | "reply"
     verdict: Mapped[str] = mapped_column(String(16))  # the check-in's verdict when it was answered
-    state: Mapped[str] = mapped_column(String(16))  # pending | sending | sent | failed | skipped | dry_run
+    state: Mapped[str] = mapped_column(String(16))  # pending | sending | sent | failed | skipped | dry_run | held
     body: Mapped[str] = mapped_column(Text)
     remote_id: Mapped[str | None] = mapped_column(String(100))  # the reaction's or reply's id
     uncertain: Mapped[bool] = mapped_column(Boolean, default=False)  # a reply may have been made: look first

@@ -268,3 +268,33 @@ def test_reconcile_applies_nothing_out_of_scope(make_runtime, settings):
     apply_snapshots(rt, [Event("github", "updated", inside), Event("github", "updated", outside)], "reconcile")
     with rt.sessions() as s:
         assert list(s.scalars(select(WorkItem.key))) == [f"github:{REPO}#1"]
+
+
+def test_a_checkin_answer_is_held_while_suspended_and_goes_out_on_resume(app_rt, api, post):
+    from integration.writeback.checkin_answers import send_answer
+    from integration.writeback.models import CheckinAnswer
+    from mappings.checkins import EXAMPLE
+    from tests.fake_trackers import Forced
+    from tests.payloads import github_comment_event
+
+    def answer() -> CheckinAnswer:
+        with app_rt.sessions() as s:
+            return s.scalar(select(CheckinAnswer))
+
+    key_result_on_installation(post)
+    api.forced.append(Forced(502, {"message": "Bad gateway"}))  # the first try fails: the answer waits for a retry
+    post(with_installation(github_comment_event("created", parent(), comment_id=501, body=EXAMPLE)), "issue_comment")
+    assert (answer().kind, answer().state, answer().last_error is not None) == ("reaction", PENDING, True)
+
+    post(installation_event("installation", "suspend"), "installation")
+    start = len(api.rsps.calls)
+    assert send_answer(app_rt, answer().id, now=later()) is None
+    assert requests_since(api, start) == []  # nothing sent while suspended
+    assert (answer().state, answer().last_error) == (HELD, "installation suspended")
+
+    post(installation_event("installation", "unsuspend"), "installation")
+    assert (answer().state, answer().last_error) == (PENDING, None)  # released: the outbox sweep sends it
+    start = len(api.rsps.calls)
+    assert send_answer(app_rt, answer().id, now=later()) is None
+    assert requests_since(api, start)[-1] == ("POST", f"/repos/{REPO}/issues/comments/501/reactions")
+    assert answer().state == SENT and api.reactions == {501: {"+1"}}
