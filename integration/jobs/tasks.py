@@ -62,6 +62,12 @@ class Tasks:
 
 def register_tasks(huey: Huey, settings: Settings, runtime: Callable[[], Runtime]) -> Tasks:
     """The tasks run with `runtime()`: the runtime is built after them (it holds them), so it is looked up."""
+    return Tasks(**_apply_tasks(huey, runtime), **_write_tasks(huey, runtime),
+                 **_reconcile_tasks(huey, settings, runtime), **_clock_tasks(huey, runtime))
+
+
+def _apply_tasks(huey: Huey, runtime: Callable[[], Runtime]) -> dict[str, TaskWrapper]:
+    """Deliveries applied, and the sweep for those whose doorbell was lost."""
 
     @huey.task(name="okrbot.process_deliveries")
     def process_deliveries(ids: list[int]) -> None:
@@ -87,12 +93,23 @@ def register_tasks(huey: Huey, settings: Settings, runtime: Callable[[], Runtime
             log.warning("sweep re-queued %d stored deliveries that had not been processed", len(ids))
         return len(ids)
 
+    return {"process_deliveries": process_deliveries, "sweep": sweep}
+
+
+def _write_tasks(huey: Huey, runtime: Callable[[], Runtime]) -> dict[str, TaskWrapper]:
+    """Living comments and check-in answers sent, and the outbox sweep."""
+
     @huey.task(name="okrbot.send_comment")
     def send_comment(entry_id: int) -> None:
-        rt = runtime()
-        delay = send(rt, entry_id)
+        delay = send(runtime(), entry_id)
         if delay is not None:
             send_comment.schedule(args=(entry_id,), delay=delay)
+
+    @huey.task(name="okrbot.send_checkin_answer")
+    def send_checkin_answer(answer_id: int) -> None:
+        delay = send_answer(runtime(), answer_id)
+        if delay is not None:
+            send_checkin_answer.schedule(args=(answer_id,), delay=delay)
 
     @huey.periodic_task(crontab(minute="*"), name="okrbot.sweep_outbox")
     def sweep_outbox() -> int:
@@ -106,18 +123,16 @@ def register_tasks(huey: Huey, settings: Settings, runtime: Callable[[], Runtime
             send_checkin_answer(answer_id)
         return len(ids) + len(answers)
 
-    @huey.task(name="okrbot.send_checkin_answer")
-    def send_checkin_answer(answer_id: int) -> None:
-        rt = runtime()
-        delay = send_answer(rt, answer_id)
-        if delay is not None:
-            send_checkin_answer.schedule(args=(answer_id,), delay=delay)
+    return {"send_comment": send_comment, "send_checkin_answer": send_checkin_answer, "sweep_outbox": sweep_outbox}
+
+
+def _reconcile_tasks(huey: Huey, settings: Settings, runtime: Callable[[], Runtime]) -> dict[str, TaskWrapper]:
+    """Backfill and reconcile through the tracker APIs."""
 
     @huey.task(name="okrbot.sync_key_result")
     def sync_key_result(kr_id: str, full: bool = False) -> dict:
         """Backfill on discovery, and reconcile; a rate limit reschedules it (its place is kept by ETags)."""
-        rt = runtime()
-        report = reconcile.sync_key_result(rt, kr_id, full=full)
+        report = reconcile.sync_key_result(runtime(), kr_id, full=full)
         if report.retry_after is not None:
             sync_key_result.schedule(args=(kr_id, full), delay=report.retry_after)
         return {"calls": report.calls, "items": report.items, "not_modified": report.not_modified}
@@ -132,10 +147,15 @@ def register_tasks(huey: Huey, settings: Settings, runtime: Callable[[], Runtime
         reconcile.redeliver_failed(rt)
         return len(ids)
 
+    return {"sync_key_result": sync_key_result, "reconcile_all": reconcile_all}
+
+
+def _clock_tasks(huey: Huey, runtime: Callable[[], Runtime]) -> dict[str, TaskWrapper]:
+    """Weekly summaries and reminders, and okrs.yml when the file changed."""
+
     @huey.task(name="okrbot.deliver_summary")
     def deliver_summary(post_id: int) -> None:
-        rt = runtime()
-        delay = summary_post.deliver(rt, post_id)
+        delay = summary_post.deliver(runtime(), post_id)
         if delay is not None:
             deliver_summary.schedule(args=(post_id,), delay=delay)
 
@@ -152,13 +172,9 @@ def register_tasks(huey: Huey, settings: Settings, runtime: Callable[[], Runtime
     @huey.periodic_task(crontab(minute="*"), name="okrbot.mappings")
     def sync_mappings() -> bool:
         """okrs.yml into the database when the file changed (a stat; no database work otherwise)."""
-        rt = runtime()
-        return sync_mapping_file(rt) is not None
+        return sync_mapping_file(runtime()) is not None
 
-    return Tasks(process_deliveries=process_deliveries, sweep=sweep, send_comment=send_comment,
-                 sweep_outbox=sweep_outbox,
-                 send_checkin_answer=send_checkin_answer, sync_key_result=sync_key_result, reconcile_all=reconcile_all,
-                 deliver_summary=deliver_summary, summaries=summaries, sync_mappings=sync_mappings)
+    return {"deliver_summary": deliver_summary, "summaries": summaries, "sync_mappings": sync_mappings}
 
 
 def reconcile_schedule(minutes: int):
