@@ -36,8 +36,8 @@ from integration.apply.processing import process_delivery  # noqa: E402
 from integration.config import Settings  # noqa: E402
 from integration.db import unit_of_work, upgrade  # noqa: E402
 from integration.runtime import build_runtime  # noqa: E402
-from mappings.keyresults import _points  # noqa: E402
 from mappings.keys import WorkItemKey  # noqa: E402
+from mappings.kr_context import points_of  # noqa: E402
 from mappings.models import KeyResult, Membership, WorkItem  # noqa: E402
 from mappings.recount import recount  # noqa: E402
 from mappings.workitems import item_fields, parent_fields  # noqa: E402
@@ -103,7 +103,7 @@ def build_key_result(rt, number: int, n_items: int) -> str:
         [linked] = github.parse("sub_issues", body, rt.github_options).events
         snap = linked.item  # what apply_to_work_items / sync_memberships store for it
         items.append({"key": snap.key, "removed": False, **item_fields(snap, None), **parent_fields(snap, None)})
-        points, estimated = _points(snap)
+        points, estimated = points_of(snap)
         members.append({"kr_id": kr_id, "work_item_key": snap.key, "via": "parent", "state": snap.state,
                         "points": points, "estimated": estimated, "added_at": now})
     with unit_of_work(rt.sessions) as session:

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import event
 
 from mappings.filesync import sync_mapping
-from mappings.keyresults import Context
+from mappings.kr_context import Context
 from mappings.okrs_file import MappingFile, MappingFileError, current_quarter, load_mapping
 from mappings.rules import Conventions, MappingIndex
 

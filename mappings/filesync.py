@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from .keyresults import Context, _update_anchor, attach_existing_work, end_key_result, finish
+from .keyresults import _update_anchor, attach_existing_work, end_key_result
+from .kr_context import Context, finish
 from .models import KeyResult, Objective, WorkItem
 from .workitems import find_work_item
 

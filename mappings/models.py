@@ -56,7 +56,7 @@ class Objective(Base):
 
 
 class KeyResult(Base):
-    """A measurable outcome with one owner; its counters are kept incrementally (see mappings.keyresults)."""
+    """A measurable outcome with one owner; its counters are kept incrementally (see mappings.kr_context)."""
 
     __tablename__ = "key_results"
 

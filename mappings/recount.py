@@ -12,7 +12,8 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from .keyresults import COUNTERS, Context, _points, counter_delta, memberships_for
+from .keyresults import memberships_for
+from .kr_context import COUNTERS, Context, counter_delta, points_of
 from .models import KeyResult, Membership, WorkItem
 
 
@@ -26,7 +27,7 @@ def expected_members(ctx: Context) -> dict[str, dict[str, tuple]]:
     items = ctx.session.scalars(select(WorkItem).where(WorkItem.removed.is_(False))
                                 .execution_options(yield_per=500, populate_existing=True))
     for item in items:
-        points, estimated = _points(item)
+        points, estimated = points_of(item)
         for kr_id, via in memberships_for(ctx, item).items():
             expected[kr_id][item.key] = (item.state, points, estimated, via)
     return expected

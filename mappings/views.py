@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .keyresults import counters_of
+from .kr_context import counters_of
 from .models import KeyResult, Membership, Objective, WorkItem
 from .progress import (
     Ownership,
