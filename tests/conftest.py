@@ -166,6 +166,22 @@ def as_body(fixture: str | dict | bytes) -> bytes:
     return fixture_path(fixture).read_bytes()
 
 
+def github_poster(rt, default_event: str = "issues", client=None):
+    """post(body, event): sign a GitHub body, post it through the app (202 expected), run the queue."""
+    if client is None:
+        from integration.web.app import create_app
+
+        client = create_app(rt.settings, runtime=rt).test_client()
+
+    def post(body, event: str = default_event) -> None:
+        raw = as_body(body)
+        response = client.post("/webhooks/github", data=raw, headers=github_headers(raw, event))
+        assert response.status_code == 202, response.get_json()
+        drain(rt)
+
+    return post
+
+
 @pytest.fixture
 def post_github(client):
     """Sign and post a GitHub fixture (name under shared/fixtures, a dict, or bytes)."""

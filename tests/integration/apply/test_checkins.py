@@ -15,7 +15,7 @@ from integration.writeback.checkin_answers import due_answers, send_answer
 from integration.writeback.models import CheckinAnswer
 from mappings.checkins import EXAMPLE, USAGE, checkin_history, current_checkins
 from mappings.models import CheckinRow
-from tests.conftest import as_body, drain, github_headers, jira_headers
+from tests.conftest import as_body, drain, github_poster, jira_headers
 from tests.fake_trackers import FakeJira, Forced
 from tests.payloads import (
     github_comment_event,
@@ -38,15 +38,7 @@ def rt(token_rt):
 
 @pytest.fixture
 def post(rt):
-    client = create_app(rt.settings, runtime=rt).test_client()
-
-    def post(body: dict, event: str = "issue_comment"):
-        raw = as_body(body)
-        response = client.post("/webhooks/github", data=raw, headers=github_headers(raw, event))
-        assert response.status_code == 202, response.get_json()
-        drain(rt)
-
-    return post
+    return github_poster(rt, "issue_comment")
 
 
 def send_all(rt) -> None:

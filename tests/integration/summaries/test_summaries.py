@@ -14,7 +14,7 @@ from integration.summaries.post import deliver, retry_due, run_due
 from integration.web.app import create_app
 from mappings.models import KeyResultEvent
 from tests.checkins import store_checkin
-from tests.conftest import as_body, drain, github_headers
+from tests.conftest import as_body, drain, github_headers, github_poster
 from tests.fake_trackers import Forced
 from tests.integration.conftest import TOKEN
 from tests.payloads import github_issue, github_issues_event, github_sub_issue_event
@@ -30,12 +30,7 @@ def rt(token_rt):
 @pytest.fixture
 def world(rt, github):
     """A summary issue (labelled okr-summary) and one key result owned by alice with two sub-issues."""
-    client = create_app(rt.settings, runtime=rt).test_client()
-
-    def post(body, event="issues"):
-        raw = as_body(body)
-        assert client.post("/webhooks/github", data=raw, headers=github_headers(raw, event)).status_code == 202
-        drain(rt)
+    post = github_poster(rt)
 
     anchor = github_issue(10, title="Ship the new onboarding", labels=("key-result",), assignees=("alice",),
                           updated_at="2026-11-02T10:00:00Z")

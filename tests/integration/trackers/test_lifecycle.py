@@ -22,7 +22,7 @@ from integration.web.app import create_app
 from integration.writeback.models import HELD, PENDING, SENT, OutboxEntry
 from integration.writeback.sender import send
 from mappings.models import KeyResult, KeyResultEvent
-from tests.conftest import as_body, drain, github_headers, load_fixture
+from tests.conftest import as_body, github_poster, load_fixture
 from tests.fake_trackers import FakeGithub
 from tests.integration.conftest import app_key
 from tests.payloads import REPO, github_issue, github_issues_event, github_sub_issue_event
@@ -70,12 +70,7 @@ def client(app_rt):
 
 @pytest.fixture
 def post(client, app_rt):
-    def post(body: dict, event: str) -> None:
-        raw = as_body(body)
-        response = client.post("/webhooks/github", data=raw, headers=github_headers(raw, event))
-        assert response.status_code == 202, response.get_json()
-        drain(app_rt)
-    return post
+    return github_poster(app_rt, client=client)
 
 
 def with_installation(body: dict) -> dict:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from integration.web.app import create_app
 from integration.writeback.models import OutboxEntry
 from integration.writeback.sender import send
-from tests.conftest import as_body, drain, github_headers
+from tests.conftest import github_poster
 from tests.payloads import github_issue, github_issues_event, github_sub_issue_event
 
 KR = "gh-codertocat-hello-world-10"
@@ -23,11 +23,7 @@ def rt(token_rt):
 
 def test_the_page_links_the_living_comment_once_written(rt, github):
     client = create_app(rt.settings, runtime=rt, open_to_loopback=True).test_client()
-
-    def post(body: dict, event: str = "issues"):
-        raw = as_body(body)
-        assert client.post("/webhooks/github", data=raw, headers=github_headers(raw, event)).status_code == 202
-        drain(rt)
+    post = github_poster(rt, client=client)
 
     anchor = github_issue(10, title="Ship the new onboarding", labels=("key-result",), assignees=("alice",),
                           updated_at="2026-11-02T10:00:00Z")

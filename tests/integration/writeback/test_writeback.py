@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from integration.web.app import create_app
 from integration.writeback.models import DRY_RUN, PENDING, SENT, WRITE_FAILED, CredentialBudget, OutboxEntry
 from integration.writeback.sender import send
-from tests.conftest import as_body, drain, github_headers, jira_headers
+from tests.conftest import as_body, drain, github_headers, github_poster, jira_headers
 from tests.fake_trackers import FakeGithub, FakeJira, Forced
 from tests.integration.conftest import TOKEN, app_key
 from tests.payloads import DONE, github_issue, github_issues_event, github_sub_issue_event, jira_issue_event
@@ -29,15 +29,7 @@ def rt(token_rt):
 
 @pytest.fixture
 def post(rt):
-    client = create_app(rt.settings, runtime=rt).test_client()
-
-    def post(body: dict, event: str = "issues"):
-        raw = as_body(body)
-        response = client.post("/webhooks/github", data=raw, headers=github_headers(raw, event))
-        assert response.status_code == 202, response.get_json()
-        drain(rt)
-
-    return post
+    return github_poster(rt)
 
 
 _TICKS = itertools.count()
