@@ -66,6 +66,7 @@ IGNORED_EVENTS = frozenset({
     "repository_dispatch", "github_app_authorization", "installation_target", "meta", "merge_group",
     "code_scanning_alert", "dependabot_alert", "secret_scanning_alert", "security_advisory",
 })
+KNOWN_EVENTS = frozenset(USED_EVENTS) | IGNORED_EVENTS | {"ping"}  # the metrics labels
 
 _DROPPED_REASONS = frozenset({"not_planned", "duplicate"})
 

@@ -63,6 +63,7 @@ IGNORED_EVENTS = frozenset({
     "option_timetracking_changed", "issue_property_set", "issue_property_deleted",
     "attachment_created", "attachment_deleted", "filter_created", "filter_updated", "filter_deleted",
 })
+KNOWN_EVENTS = USED_EVENTS | IGNORED_EVENTS  # the metrics labels
 
 _COMMENT_ISSUE_ID = re.compile(r"/issue/(\d+)/comment/")
 

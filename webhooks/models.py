@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.schema import Base, UTCDateTime
 
+from .bounds import ACTION_CHARS, DELIVERY_ID_CHARS, EVENT_CHARS
+
 # Delivery states
 RECEIVED, PROCESSED, FAILED = "received", "processed", "failed"
 
@@ -24,9 +26,9 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tracker: Mapped[str] = mapped_column(String(16))
-    delivery_id: Mapped[str] = mapped_column(String(200))
-    event: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str | None] = mapped_column(String(100))
+    delivery_id: Mapped[str] = mapped_column(String(DELIVERY_ID_CHARS))
+    event: Mapped[str] = mapped_column(String(EVENT_CHARS))
+    action: Mapped[str | None] = mapped_column(String(ACTION_CHARS))
     headers: Mapped[dict] = mapped_column(JSON)
     body: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)

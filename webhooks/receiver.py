@@ -18,6 +18,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import github, jira
+from .bounds import ACTION_CHARS, DELIVERY_ID_CHARS, EVENT_CHARS, bounded, metrics_label
 from .decode import check_content_type, decode_body
 from .errors import PayloadError, SignatureError, TooLargeError, WebhookError
 from .inbox import InboxUnavailable, IncomingDelivery
@@ -89,6 +90,10 @@ def _store(rt, environ: dict, tracker: str, delivery_id: str, event: str, action
     return Outcome(202, "accepted", {"status": "accepted", "delivery": delivery_id}, event, action, delivery_id)
 
 
+def _action(value: object) -> str | None:
+    return bounded("action", value, ACTION_CHARS) if isinstance(value, str) else None
+
+
 def _github(rt, environ: dict) -> Outcome:
     kind = check_content_type(environ.get("CONTENT_TYPE"), allow_form=True)
     body = _read_body(rt.settings.max_body_bytes)
@@ -99,8 +104,10 @@ def _github(rt, environ: dict) -> Outcome:
         raise PayloadError("missing X-GitHub-Event header")
     if not delivery_id:
         raise PayloadError("missing X-GitHub-Delivery header")
+    bounded("X-GitHub-Event header", event, EVENT_CHARS)
+    bounded("X-GitHub-Delivery header", delivery_id, DELIVERY_ID_CHARS)
     payload = decode_body(body, kind)
-    action = payload.get("action") if isinstance(payload.get("action"), str) else None
+    action = _action(payload.get("action"))
     if event == "ping":
         return Outcome(200, "ping", {"status": "pong", "zen": payload.get("zen")}, event, action, delivery_id)
     if not github.is_used(event, action):
@@ -116,11 +123,12 @@ def _jira(rt, environ: dict) -> Outcome:
     event = payload.get("webhookEvent")
     if not isinstance(event, str) or not event:
         raise PayloadError("body has no webhookEvent")
+    bounded("webhookEvent", event, EVENT_CHARS)
     # Jira Server/Data Center sends no identifier; the body itself then identifies the delivery.
-    delivery_id = (_header(environ, "X-Atlassian-Webhook-Identifier")
-                   or "sha256:" + hashlib.sha256(body).hexdigest())
-    action = payload.get("issue_event_type_name")
-    action = action if isinstance(action, str) else None
+    delivery_id = bounded("X-Atlassian-Webhook-Identifier header",
+                          _header(environ, "X-Atlassian-Webhook-Identifier"), DELIVERY_ID_CHARS)
+    delivery_id = delivery_id or "sha256:" + hashlib.sha256(body).hexdigest()
+    action = _action(payload.get("issue_event_type_name"))
     if not jira.is_used(event):
         return Outcome(204, "ignored", None, event, action, delivery_id)
     return _store(rt, environ, "jira", delivery_id, event, action, body)
@@ -136,7 +144,8 @@ def _answer(tracker: str, handler) -> Response:
         if isinstance(exc, SignatureError):
             log.warning("%s delivery refused: %s", tracker, exc.message)
     ms = (time.perf_counter() - started) * 1000
-    rt.metrics.delivery(tracker, outcome.event, outcome.name)
+    known = github.KNOWN_EVENTS if tracker == "github" else jira.KNOWN_EVENTS
+    rt.metrics.delivery(tracker, metrics_label(outcome.event, known), outcome.name)
     log.info("delivery id=%s tracker=%s event=%s action=%s outcome=%s status=%d ms=%.1f",
              outcome.delivery_id, tracker, outcome.event, outcome.action or "-", outcome.name,
              outcome.status, ms)
