@@ -26,6 +26,19 @@ def bounded(what: str, value: str, limit: int) -> str:
     return value
 
 
+def single_header(name: str, value: str, limit: int) -> str:
+    """A header that names one thing (an event, a delivery id): ASCII, one value, within `limit`.
+
+    A repeated header reaches WSGI as its values joined by commas, which no event name or id holds.
+    """
+    bounded(f"{name} header", value, limit)
+    if not value.isascii():
+        raise PayloadError(f"{name} header is not ASCII")
+    if "," in value:
+        raise PayloadError(f"{name} header has more than one value")
+    return value
+
+
 def metrics_label(event: str, known: frozenset[str]) -> str:
     """The event as a metrics label: itself when okrbot knows it, else `OTHER`."""
     return event if event in known else OTHER

@@ -111,4 +111,24 @@ def decode_body(body: bytes, kind: str) -> dict:
         raise PayloadError(f"invalid JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise PayloadError(f"JSON body must be an object, got {type(payload).__name__}")
+    if "\\u" in text:  # only an escape can put a NUL or a lone surrogate into a string
+        _check_strings(payload)
     return payload
+
+
+def _storable(text: str) -> bool:
+    return "\x00" not in text and not any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def _check_strings(value: object) -> None:
+    """PayloadError for a NUL or a lone surrogate anywhere: PostgreSQL cannot store either in text."""
+    if isinstance(value, str):
+        if not _storable(value):
+            raise PayloadError("JSON string holds a NUL character or a lone surrogate (\\u0000, \\ud800)")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key)
+            _check_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_strings(item)

@@ -270,7 +270,10 @@ def _updated_at(fields: dict, payload: dict) -> datetime:
         return _parse_time(value, "fields.updated")
     timestamp = payload.get("timestamp")
     if isinstance(timestamp, int | float) and not isinstance(timestamp, bool):
-        return datetime.fromtimestamp(timestamp / 1000, UTC)
+        try:
+            return datetime.fromtimestamp(timestamp / 1000, UTC)
+        except (ValueError, OverflowError, OSError):
+            raise PayloadError(f"delivery timestamp {timestamp!r} is not a time in milliseconds") from None
     raise PayloadError("issue without `fields.updated` nor a delivery `timestamp`")
 
 

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import github, jira
-from .bounds import ACTION_CHARS, DELIVERY_ID_CHARS, EVENT_CHARS, bounded, metrics_label
+from .bounds import ACTION_CHARS, DELIVERY_ID_CHARS, EVENT_CHARS, bounded, metrics_label, single_header
 from .decode import check_content_type, decode_body
 from .errors import PayloadError, SignatureError, TooLargeError, WebhookError
 from .inbox import InboxUnavailable, IncomingDelivery
@@ -104,8 +104,8 @@ def _github(rt, environ: dict) -> Outcome:
         raise PayloadError("missing X-GitHub-Event header")
     if not delivery_id:
         raise PayloadError("missing X-GitHub-Delivery header")
-    bounded("X-GitHub-Event header", event, EVENT_CHARS)
-    bounded("X-GitHub-Delivery header", delivery_id, DELIVERY_ID_CHARS)
+    single_header("X-GitHub-Event", event, EVENT_CHARS)
+    single_header("X-GitHub-Delivery", delivery_id, DELIVERY_ID_CHARS)
     payload = decode_body(body, kind)
     action = _action(payload.get("action"))
     if event == "ping":
@@ -125,8 +125,8 @@ def _jira(rt, environ: dict) -> Outcome:
         raise PayloadError("body has no webhookEvent")
     bounded("webhookEvent", event, EVENT_CHARS)
     # Jira Server/Data Center sends no identifier; the body itself then identifies the delivery.
-    delivery_id = bounded("X-Atlassian-Webhook-Identifier header",
-                          _header(environ, "X-Atlassian-Webhook-Identifier"), DELIVERY_ID_CHARS)
+    delivery_id = single_header("X-Atlassian-Webhook-Identifier",
+                                _header(environ, "X-Atlassian-Webhook-Identifier"), DELIVERY_ID_CHARS)
     delivery_id = delivery_id or "sha256:" + hashlib.sha256(body).hexdigest()
     action = _action(payload.get("issue_event_type_name"))
     if not jira.is_used(event):
