@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from . import github, jira
 from .bounds import ACTION_CHARS, DELIVERY_ID_CHARS, EVENT_CHARS, bounded, metrics_label, single_header
@@ -57,13 +57,35 @@ def _header(environ: dict, name: str) -> str:
     return environ.get(_wsgi_key(name), "").strip()
 
 
-def _read_body(limit: int) -> bytes:
-    if request.content_length is not None and request.content_length > limit:
-        raise TooLargeError(f"body of {request.content_length} bytes exceeds the limit of {limit}")
+def _read_body(environ: dict, limit: int) -> bytes:
+    """The body, at most `limit` bytes (413 beyond), whole (400 when it ends before its length)."""
+    length = request.content_length
+    if length is None and environ.get("wsgi.input_terminated"):
+        # chunked, no Content-Length: the server ends the stream. Werkzeug's own guard would cut
+        # the body at the limit without a word, so it is read here, one byte past the limit.
+        body = _read_at_most(environ["wsgi.input"], limit + 1)
+        if len(body) > limit:
+            raise TooLargeError(f"body exceeds the limit of {limit} bytes")
+        return body
+    if length is not None and length > limit:
+        raise TooLargeError(f"body of {length} bytes exceeds the limit of {limit}")
     try:
-        return request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH, streamed bodies too
+        body = request.get_data(cache=True)
     except RequestEntityTooLarge:
         raise TooLargeError(f"body exceeds the limit of {limit} bytes") from None
+    except ClientDisconnected:  # the development server's word for a body that ended early
+        body = b""
+    if length is not None and len(body) < length:
+        raise PayloadError(f"body ended before its Content-Length of {length} bytes")
+    return body
+
+
+def _read_at_most(stream, size: int, chunk: int = 64 * 1024) -> bytes:
+    parts, left = [], size
+    while left > 0 and (part := stream.read(min(chunk, left))):
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
 
 
 def _verify(rt, environ: dict, tracker: str, body: bytes, header_name: str, secrets: tuple[str, ...]) -> None:
@@ -96,7 +118,7 @@ def _action(value: object) -> str | None:
 
 def _github(rt, environ: dict) -> Outcome:
     kind = check_content_type(environ.get("CONTENT_TYPE"), allow_form=True)
-    body = _read_body(rt.settings.max_body_bytes)
+    body = _read_body(environ, rt.settings.max_body_bytes)
     _verify(rt, environ, "github", body, "X-Hub-Signature-256", rt.settings.github_webhook_secrets)
     event = _header(environ, "X-GitHub-Event")
     delivery_id = _header(environ, "X-GitHub-Delivery")
@@ -117,7 +139,7 @@ def _github(rt, environ: dict) -> Outcome:
 
 def _jira(rt, environ: dict) -> Outcome:
     check_content_type(environ.get("CONTENT_TYPE"), allow_form=False)
-    body = _read_body(rt.settings.max_body_bytes)
+    body = _read_body(environ, rt.settings.max_body_bytes)
     _verify(rt, environ, "jira", body, "X-Hub-Signature", rt.settings.jira_webhook_secrets)
     payload = decode_body(body, "application/json")
     event = payload.get("webhookEvent")
