@@ -23,12 +23,13 @@ from webhooks.signatures import sign
 
 OPENED = "github/issues/octokit-webhooks__opened.payload.json"
 LIMIT = 25 * 1024 * 1024  # the body limit (integration.config.MAX_BODY_BYTES)
+NEW_SECRET = "the-new-github-secret-during-a-rotation"  # the processes hold two GitHub secrets
 
 
 @pytest.fixture(scope="module", params=["gunicorn", "okrbot serve"])
 def web(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("raw")
-    env = base_env(tmp, GITHUB_WEBHOOK_SECRET=GITHUB_SECRET, JIRA_WEBHOOK_SECRET=JIRA_SECRET)
+    env = base_env(tmp, GITHUB_WEBHOOK_SECRET=f"{GITHUB_SECRET},{NEW_SECRET}", JIRA_WEBHOOK_SECRET=JIRA_SECRET)
     start = gunicorn if request.param == "gunicorn" else okrbot_serve
     process = start(env, tmp / "web.log")
     try:
@@ -191,3 +192,14 @@ def test_stored_broken_deliveries_fail_readably_and_the_server_goes_on(web):
     key = "github:o/" + "r" * 400 + "#1"
     assert f"OutOfBounds: work_items.key would hold {len(key)} characters; it holds at most 300" in listed
     assert "unparseable body: issue without `number` (a positive integer)" in listed
+
+
+def test_a_delivery_signed_with_the_new_secret_is_accepted_and_no_secret_is_logged(web):
+    body = (FIXTURES / OPENED).read_bytes()
+    new = sign(NEW_SECRET, body).encode()
+    assert _post_github(web, body, "raw-new-secret", X_Hub_Signature_256=[new]) == (
+        202, b'{"status": "accepted", "delivery": "raw-new-secret"}')
+    assert _post_github(web, body, "raw-wrong", X_Hub_Signature_256=[sign("retired", body).encode()])[0] == 401
+    log = web.log()
+    assert "delivery id=raw-new-secret" in log and "does not match the body" in log
+    assert [s for s in (GITHUB_SECRET, NEW_SECRET, JIRA_SECRET) if s in log] == []
