@@ -261,3 +261,15 @@ def test_any_headers_and_bytes_get_a_4xx_or_are_stored(rt, client, path, headers
 def test_hypothesis_runs_reproducibly_under_ci():
     assert FUZZ.derandomize == (os.environ.get("CI") == "true")
     assert FUZZ.deadline is None
+
+
+def test_the_metrics_label_of_an_unknown_event_is_other(rt, client):
+    body = json.dumps(load_fixture(OPENED)).encode()
+    names = [f"made-up-{n}" for n in range(5)]
+    for name in names:
+        assert _post(client, GITHUB_PATH, body, corpus.signed(GITHUB_PATH, body, event=name)).status_code == 204
+    assert _post(client, GITHUB_PATH, body, corpus.signed(GITHUB_PATH, body)).status_code == 202
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'okrbot_deliveries_total{event="other",outcome="ignored",tracker="github"} 5.0' in metrics
+    assert 'okrbot_deliveries_total{event="issues",outcome="accepted",tracker="github"} 1.0' in metrics
+    assert [n for n in names if n in metrics] == []
