@@ -12,6 +12,7 @@ DELIVERY_ID_CHARS = 200  # deliveries.delivery_id
 EVENT_CHARS = 100  # deliveries.event
 ACTION_CHARS = 100  # deliveries.action
 OTHER = "other"  # the metrics label of an event okrbot does not know (the label set stays bounded)
+NOT_READ = "-"  # the event of a delivery refused before its event was read
 
 
 def bounded(what: str, value: str, limit: int) -> str:
@@ -40,5 +41,5 @@ def single_header(name: str, value: str, limit: int) -> str:
 
 
 def metrics_label(event: str, known: frozenset[str]) -> str:
-    """The event as a metrics label: itself when okrbot knows it, else `OTHER`."""
-    return event if event in known else OTHER
+    """The event as a metrics label: itself when okrbot knows it (or `NOT_READ`), else `OTHER`."""
+    return event if event in known or event == NOT_READ else OTHER

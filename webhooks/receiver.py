@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from . import github, jira
-from .bounds import ACTION_CHARS, DELIVERY_ID_CHARS, EVENT_CHARS, bounded, metrics_label, single_header
+from .bounds import ACTION_CHARS, DELIVERY_ID_CHARS, EVENT_CHARS, NOT_READ, bounded, metrics_label, single_header
 from .decode import check_content_type, decode_body
 from .errors import PayloadError, SignatureError, TooLargeError, WebhookError
 from .inbox import InboxUnavailable, IncomingDelivery
@@ -38,7 +38,7 @@ class Outcome:
     status: int
     name: str
     body: dict | None
-    event: str = "-"
+    event: str = NOT_READ
     action: str | None = None
     delivery_id: str = "-"
 

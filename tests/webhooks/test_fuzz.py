@@ -273,3 +273,7 @@ def test_the_metrics_label_of_an_unknown_event_is_other(rt, client):
     assert 'okrbot_deliveries_total{event="other",outcome="ignored",tracker="github"} 5.0' in metrics
     assert 'okrbot_deliveries_total{event="issues",outcome="accepted",tracker="github"} 1.0' in metrics
     assert [n for n in names if n in metrics] == []
+    unsigned = _post(client, GITHUB_PATH, body, [("Content-Type", "application/json")])
+    assert unsigned.status_code == 401  # refused before its event was read: labelled "-"
+    assert 'okrbot_deliveries_total{event="-",outcome="SignatureError",tracker="github"} 1.0' in \
+        client.get("/metrics").get_data(as_text=True)
