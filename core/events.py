@@ -50,10 +50,21 @@ class WorkItemSnapshot:
 
 @dataclass(frozen=True)
 class Comment:
+    """A comment on a work item, as a delivery showed it (what a `/checkin` needs to be applied)."""
+
     id: str
-    author: Person | None
+    author: Person | None  # login: GitHub login, Jira Cloud accountId or Jira Server name; name: display name
     body: str
     is_bot: bool  # the author is an app/bot account (GitHub `type: Bot`, Jira app user)
+    created_at: datetime | None = None  # timezone-aware, UTC
+    updated_at: datetime | None = None  # the last edit (= created_at when never edited): the version
+    url: str | None = None  # the comment's own link, for people (GitHub html_url, Jira ?focusedCommentId=)
+    author_account_id: str | None = None  # Jira Cloud: the author's accountId (then author.login is it too)
+
+    @property
+    def author_login(self) -> str | None:
+        """The GitHub login or Jira Server name; None on Jira Cloud, whose authors have only an accountId."""
+        return None if self.author is None or self.author_account_id else self.author.login
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,21 @@ class MilestoneEvent:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a delivery comes from, as its body says: what OKRBOT_GITHUB_ALLOWED / _JIRA_ALLOWED_SITES screen.
+
+    GitHub: the repository ("owner/repo") when the body names one, else only the owner (the
+    installation's account, for `installation` events). Jira: the site as `host` or `host:port` (lower
+    case, default ports left out), from the body's REST `self` URLs. All None: the body does not say.
+    """
+
+    tracker: str
+    owner: str | None = None
+    repo: str | None = None
+    site: str | None = None
+
+
+@dataclass(frozen=True)
 class Parsed:
     """What one delivery means. `events` may be empty (e.g. a comment on a pull request)."""
 
@@ -108,3 +134,4 @@ class Parsed:
     action: str | None
     events: tuple[Event | InstallationEvent | MilestoneEvent, ...]
     installation_id: int | None = None  # GitHub App deliveries carry it; write-back acts per installation
+    origin: Origin | None = None  # None: the body says nothing of where it comes from (out of any set scope)

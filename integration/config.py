@@ -9,14 +9,16 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from mappings.progress import Thresholds
+from mappings.scope import Scope
 from webhooks.github import GithubOptions
-from webhooks.jira import JiraOptions
+from webhooks.jira import JiraOptions, site_host
 
 from .retry import RetryPolicy
 
@@ -38,6 +40,9 @@ class Settings:
     github_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     jira_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     insecure_accept_unsigned: bool = False
+    # whose deliveries count (mappings.scope): GitHub owners or owner/repo globs, lower case; () = any
+    github_allowed: tuple[str, ...] = ()
+    jira_allowed_sites: tuple[str, ...] = ()  # Jira sites as `host` or `host:port`, normalised; () = any
     api_token: str | None = field(default=None, repr=False)
     secret_key: str | None = field(default=None, repr=False)  # signs sign-in sessions and CSRF tokens
     github_client_id: str | None = None  # GitHub sign-in: an OAuth app's, or a GitHub App's user-authorisation
@@ -109,6 +114,10 @@ class Settings:
                            story_points_fields=self.jira_story_points_fields)
 
     @property
+    def scope(self) -> Scope:
+        return Scope(github=self.github_allowed, jira_sites=self.jira_allowed_sites)
+
+    @property
     def thresholds(self) -> Thresholds:
         return Thresholds(self.health_at_risk, self.health_off_track)
 
@@ -177,6 +186,8 @@ _PARSERS = {
     "GITHUB_WEBHOOK_SECRET": ("github_webhook_secrets", lambda n, v: _webhook_secrets(n, v)),
     "JIRA_WEBHOOK_SECRET": ("jira_webhook_secrets", lambda n, v: _webhook_secrets(n, v)),
     "INSECURE_ACCEPT_UNSIGNED": ("insecure_accept_unsigned", _bool),
+    "GITHUB_ALLOWED": ("github_allowed", lambda n, v: _github_allowed(n, v)),
+    "JIRA_ALLOWED_SITES": ("jira_allowed_sites", lambda n, v: _jira_sites(n, v)),
     "API_TOKEN": ("api_token", lambda n, v: v or None),
     "SECRET_KEY": ("secret_key", lambda n, v: _secret_key(n, v)),
     "GITHUB_CLIENT_ID": ("github_client_id", lambda n, v: v.strip() or None),
@@ -219,6 +230,43 @@ _PARSERS = {
     "SMTP_URL": ("smtp_url", lambda n, v: _check_url(n, v.strip(), ("smtp", "smtps")) if v.strip() else None),
     "SMTP_FROM": ("smtp_from", lambda n, v: _nonempty(n, v)),
 }
+
+
+_GITHUB_PATTERN = re.compile(r"[A-Za-z0-9*?\[\]][A-Za-z0-9_.*?\[\]-]*(/[A-Za-z0-9_.*?\[\]-]+)?")
+
+
+def _github_allowed(name: str, value: str) -> tuple[str, ...]:
+    """Owners or owner/repo globs, compared folded (GitHub names are case-insensitive)."""
+    patterns = _csv(value)
+    for pattern in patterns:
+        if not _GITHUB_PATTERN.fullmatch(pattern):
+            raise ConfigError(f"{PREFIX}{name}: {pattern!r} is not an owner or owner/repo (globs allowed: acme/web-*)")
+    return tuple(pattern.lower() for pattern in patterns)
+
+
+def _jira_sites(name: str, value: str) -> tuple[str, ...]:
+    """Jira base URLs, kept as the site host they are compared on (no scheme, no default port)."""
+    hosts = []
+    for url in _csv(value):
+        host = site_host(url if "://" in url else f"https://{url}")
+        if host is None:
+            raise ConfigError(f"{PREFIX}{name}: {url!r} is not a Jira base URL (e.g. https://acme.atlassian.net)")
+        hosts.append(host)
+    return tuple(hosts)
+
+
+def scope_warnings(settings: Settings) -> list[str]:
+    if settings.github_allowed or settings.jira_allowed_sites:
+        return []
+    return [f"neither {PREFIX}GITHUB_ALLOWED nor {PREFIX}JIRA_ALLOWED_SITES is set: every delivery with a valid "
+            "secret is applied, whatever repository or Jira site it comes from; set them to the owners, "
+            "owner/repo globs and Jira base URLs whose work counts"]
+
+
+def warn_open_scope(settings: Settings) -> None:
+    """At the start of the web app (gunicorn, serve) and the worker: an open scope must not pass unnoticed."""
+    for line in scope_warnings(settings):
+        log.warning(line)
 
 
 MIN_SECRET_KEY = 32  # characters: `python -c 'import secrets; print(secrets.token_urlsafe(32))'` gives 43
@@ -266,8 +314,6 @@ def _points(name: str, value: str) -> float:
 
 
 def _regex(name: str, value: str) -> str:
-    import re
-
     try:
         groups = re.compile(value).groups
     except re.error as exc:

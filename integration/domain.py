@@ -91,7 +91,8 @@ class Domain:
 
     def context(self, session, now: datetime | None = None, cause: str | None = None) -> Context:
         now = now or datetime.now(UTC)
-        return Context(session, self.index, self.conventions, now, current_quarter(now.date()), cause=cause)
+        return Context(session, self.index, self.conventions, now, current_quarter(now.date()), cause=cause,
+                       scope=self.settings.scope)
 
     def sync(self, session, now: datetime) -> Context:
         """Bring the database's file-declared objectives and key results in line with the mapping."""

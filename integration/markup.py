@@ -2,7 +2,8 @@
 
 The progress comment (render.py) and the weekly summary (summary_render.py) each have one layout;
 they ask the tracker's markup here how to write a heading, a bullet, a link, a bar. Text that people
-typed goes through `defuse` so that it never notifies anyone.
+typed goes through `defuse` so that it never notifies anyone; a check-in note, free text from anyone's
+comment, goes through `literal`, which also keeps every markup character as a character.
 """
 
 from __future__ import annotations
@@ -36,6 +37,33 @@ def defuse_jira(text: str) -> str:
     return text.replace("[~", "\\[~")
 
 
+_BLANKS = re.compile(r"\s+")
+# CommonMark: any ASCII punctuation may be backslash-escaped (https://spec.commonmark.org/0.31.2/#backslash-escapes);
+# "@" is left to the zero-width space, which a backslash would not stop
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-?\[-`{-~])")
+_ANY_AT = re.compile(r"@(?=[\w-])")
+# Jira wiki markup's special characters, each escaped with a backslash (text effects, links, macros, images)
+_JIRA_SPECIAL = re.compile(r"([*_+^~{}\[\]|!?#-])")
+# "\\" is a line break in wiki markup, so a backslash cannot be escaped: it is shown as the look-alike "⧵"
+_JIRA_BACKSLASH = "\u29f5"
+
+
+def one_line(text: str) -> str:
+    return _BLANKS.sub(" ", text).strip()
+
+
+def literal_github(text: str) -> str:
+    """Text someone typed (a check-in note), shown as exactly that on one line: no Markdown, no HTML, no
+    entity and no mention. Stricter than `defuse_github`: every "@" before a name gets the zero-width space."""
+    return _ANY_AT.sub("@&#8203;", _MARKDOWN_PUNCTUATION.sub(r"\\\1", one_line(text)))
+
+
+def literal_jira(text: str) -> str:
+    """Text someone typed, on one line with every wiki markup character escaped: no `[~mention]`, link,
+    macro, image or text effect (Jira renders no HTML in wiki markup)."""
+    return _JIRA_SPECIAL.sub(r"\\\1", one_line(text).replace("\\", _JIRA_BACKSLASH))
+
+
 class GithubMarkup:
     """GitHub Flavored Markdown: https://docs.github.com/en/get-started/writing-on-github"""
 
@@ -60,6 +88,13 @@ class GithubMarkup:
     def defuse(self, text: str) -> str:
         return defuse_github(text)
 
+    def literal(self, text: str) -> str:
+        return literal_github(text)
+
+    def command(self, text: str) -> str:
+        """A command to type, exactly (a code span shows it as is)."""
+        return self.code(text)
+
     def plain(self, text: str) -> str:
         """Text written with Markdown code spans; Markdown keeps them."""
         return text
@@ -76,6 +111,10 @@ class GithubMarkup:
 
     def warning(self, text: str) -> str:
         return f"> [!WARNING]\n> {text}"
+
+    def flag(self, text: str) -> str:
+        """A short warning inside a line."""
+        return f"⚠️ {self.bold(text)}"
 
     def small(self, text: str) -> str:
         return f"<sub>{text}</sub>"
@@ -108,6 +147,13 @@ class JiraMarkup:
     def defuse(self, text: str) -> str:
         return defuse_jira(text)
 
+    def literal(self, text: str) -> str:
+        return literal_jira(text)
+
+    def command(self, text: str) -> str:
+        """A command to type: monospace, its brackets escaped (`[note]` would be a link even there)."""
+        return self.code(text.replace("[", "\\[").replace("]", "\\]"))
+
     def plain(self, text: str) -> str:
         """Text written with Markdown code spans: wiki markup would show the backticks."""
         return text.replace("`", "")
@@ -122,6 +168,9 @@ class JiraMarkup:
         return self.bold(HEALTH_WORDS.get(health, health))
 
     def warning(self, text: str) -> str:
+        return f"(!) {self.bold(text)}"
+
+    def flag(self, text: str) -> str:
         return f"(!) {self.bold(text)}"
 
     def small(self, text: str) -> str:

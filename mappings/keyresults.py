@@ -28,6 +28,7 @@ from .rules import (
     okr_label_for,
     okr_label_ids,
 )
+from .scope import Scope, label_may_attach
 
 COUNTERS = ("n_open", "n_done", "n_dropped", "points_open", "points_done", "points_dropped", "n_unestimated")
 
@@ -47,6 +48,7 @@ class Context:
     now: datetime
     default_period: tuple[date, date]
     cause: str | None = None  # "delivery:<id>", "mapping", "recount"
+    scope: Scope = field(default_factory=Scope)  # whose work counts (OKRBOT_GITHUB_ALLOWED, ..._JIRA_ALLOWED_SITES)
     actor: str | None = None  # who did it, when the event says
     changed: set[str] = field(default_factory=set)  # key results whose comment may need rewriting
     created: set[str] = field(default_factory=set)  # key results that appeared: to be backfilled
@@ -187,7 +189,8 @@ def memberships_for(ctx: Context, item: WorkItem) -> dict[str, str]:
         if parent_kr is not None:
             found[parent_kr.id] = "parent"
     for kr_id in okr_label_ids(item.tracker, item.labels):
-        if _active_kr(ctx, kr_id) is not None:
+        if _active_kr(ctx, kr_id) is not None and label_may_attach(ctx.scope, item.tracker, item.container,
+                                                                   ctx.index.homes.get(kr_id)):
             found.setdefault(kr_id, "okr label")
     for kr_id, via in ctx.index.source_memberships(item.tracker, item.container, item.milestone,
                                                     item.labels).items():

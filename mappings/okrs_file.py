@@ -27,6 +27,7 @@ from .okrs_sources import (
     is_empty,
     line_of,
     parse_source,
+    read_accept_labels_from,
     read_date,
     read_fields,
     read_measure,
@@ -42,7 +43,7 @@ _ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 _TOP_KEYS = ("period", "objectives", "summaries", "reminders")
 _PERIOD_KEYS = ("start", "end")
 _OBJECTIVE_KEYS = ("id", "title", "key_results", "reminders")
-_KR_KEYS = ("id", "title", "owner", "weight", "measure", "target", "sources")
+_KR_KEYS = ("id", "title", "owner", "weight", "measure", "target", "sources", "accept_labels_from")
 _PERIOD_HINT = "give both, or remove period: for the current quarter"
 
 T = TypeVar("T")
@@ -67,6 +68,7 @@ class KeyResultSpec:
     target: float | None
     sources: tuple[Source, ...]
     line: int
+    accept_labels_from: tuple[str, ...] = ()  # where else okr labels may attach work from (mappings.scope)
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,8 @@ def _kr_facts(kr: KeyResultSpec) -> list[str]:
         facts.append(f"target {_number(kr.target)}")
     if kr.weight is not None:
         facts.append(f"weight {_number(kr.weight)}")
+    if kr.accept_labels_from:
+        facts.append(f"okr labels also from {', '.join(kr.accept_labels_from)}")
     return facts
 
 
@@ -375,10 +379,12 @@ def _key_result(node: yaml.Node, ordinal: int, within: str, objective_id: str,
     measure = state.read(fields, "measure", read_measure, name) or MEASURES[0]
     target = state.read(fields, "target", read_positive, "target", name)
     sources = _sources(fields.get("sources"), node, name, state)
+    accepted = state.read(fields, "accept_labels_from", read_accept_labels_from, name) or ()
     if kr_id is None or title is None:
         return None
     return KeyResultSpec(id=kr_id, title=title, objective_id=objective_id, owner=owner, weight=weight,
-                         measure=measure, target=target, sources=sources, line=line_of(node))
+                         measure=measure, target=target, sources=sources, line=line_of(node),
+                         accept_labels_from=accepted)
 
 
 def _sources(entry: tuple[yaml.Node, yaml.Node] | None, node: yaml.Node, name: str,

@@ -137,6 +137,25 @@ def read_owner(node: yaml.Node, name: str) -> tuple[str | None, list[Problem]]:
     return text, []
 
 
+_ACCEPT_RE = re.compile(r"[A-Za-z0-9*?][A-Za-z0-9_.*?-]*(/[A-Za-z0-9_.*?-]+)?")
+
+
+def read_accept_labels_from(node: yaml.Node, name: str) -> tuple[tuple[str, ...], list[Problem]]:
+    """`accept_labels_from: [owner, owner/repo, PROJECT]`: where else an okr label may attach work from."""
+    if not isinstance(node, yaml.SequenceNode):
+        return (), [(line_of(node), f"{name} accept_labels_from must be a list of GitHub owners, owner/repo "
+                                    f"or Jira project keys (got {shown(node)})")]
+    accepted, problems = [], []
+    for item in node.value:
+        text = text_of(item)
+        if text is None or not _ACCEPT_RE.fullmatch(text):
+            problems.append((line_of(item), f"{name} accept_labels_from: {as_written(item)} is not a GitHub "
+                                            "owner, owner/repo or Jira project key"))
+        else:
+            accepted.append(text)
+    return tuple(accepted), problems
+
+
 def read_positive(node: yaml.Node, field: str, name: str) -> tuple[float | None, list[Problem]]:
     # The tag check keeps booleans out: yes/true resolve to bool, which Python counts as an int.
     number = scalar_value(node) if node.tag in _NUMBER_TAGS else None

@@ -13,6 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from .keys import WorkItemKey
+from .scope import Home, home_of
 from .sources import QUERY_KINDS, ItemFacts, MatchKey
 
 if TYPE_CHECKING:
@@ -60,11 +61,13 @@ class MappingIndex:
     mapping: MappingFile | None = None
     anchors: dict[WorkItemKey, str] = field(default_factory=dict)  # Jira anchors of ANY_SITE
     queries: dict[MatchKey, set[str]] = field(default_factory=lambda: defaultdict(set))
+    homes: dict[str, Home] = field(default_factory=dict)  # file key result id → where its okr labels may come from
 
     @classmethod
     def build(cls, mapping: MappingFile | None) -> MappingIndex:
         index = cls(mapping=mapping)
         for kr in mapping.key_results() if mapping else ():
+            index.homes[kr.id] = home_of(kr.sources, kr.accept_labels_from)
             for source in kr.sources:
                 if source.anchor is not None:
                     index.anchors[source.anchor] = kr.id

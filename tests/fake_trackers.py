@@ -47,6 +47,8 @@ class FakeGithub:
         rsps.add_callback("POST", re.compile(rf"{b}/repos/[^/]+/[^/]+/issues/\d+/comments$"), self._create)
         rsps.add_callback("GET", re.compile(rf"{b}/repos/[^/]+/[^/]+/issues/comments/\d+$"), self._get_comment)
         rsps.add_callback("PATCH", re.compile(rf"{b}/repos/[^/]+/[^/]+/issues/comments/\d+$"), self._edit)
+        rsps.add_callback("POST", re.compile(rf"{b}/repos/[^/]+/[^/]+/issues/comments/\d+/reactions$"), self._react)
+        self.reactions: dict[int, set[str]] = {}  # comment id → the reactions okrbot made
         self.rsps = rsps
 
     # -- what tests look at --------------------------------------------------------------------
@@ -55,6 +57,11 @@ class FakeGithub:
         """(method, path, body) of every content-creating request, in order."""
         return [(c.request.method, c.request.path_url, json.loads(c.request.body)["body"])
                 for c in self.rsps.calls if c.request.method in ("POST", "PATCH") and "/comments" in c.request.url]
+
+    def requests(self, *methods: str) -> list[tuple[str, str, dict]]:
+        """(method, path, JSON body) of every request with one of these methods, in order."""
+        return [(c.request.method, c.request.path_url, json.loads(c.request.body or "{}"))
+                for c in self.rsps.calls if c.request.method in methods]
 
     def on(self, issue: int) -> list[dict]:
         return [c for c in self.comments.values() if c["issue"] == issue and c["id"] not in self.deleted]
@@ -131,6 +138,18 @@ class FakeGithub:
         if forced:
             return forced
         return self._json(201, self._comment_json(self.comments[do()]))
+
+    def _react(self, request):
+        """201 with the new reaction, 200 with it when it exists (GitHub's answers, Reactions API)."""
+        cid, content = int(request.path_url.split("/")[-2]), json.loads(request.body)["content"]
+        forced = self._force(lambda: self.reactions.setdefault(cid, set()).add(content))
+        if forced:
+            return forced
+        made = content in self.reactions.setdefault(cid, set())
+        self.reactions[cid].add(content)
+        return self._json(200 if made else 201, {"id": 7000 + cid % 1000, "content": content,
+                                                 "user": copy.deepcopy(self._comment["user"]),
+                                                 "created_at": "2026-11-05T10:00:05Z"})
 
     def _get_comment(self, request):
         cid = int(request.path_url.rsplit("/", 1)[1])

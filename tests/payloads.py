@@ -98,3 +98,49 @@ def _jira_user(name: str, flavour: str) -> dict:
 
 def jira_host(flavour: str) -> str:
     return _base(JIRA_CLOUD if flavour == "cloud" else JIRA_SERVER)["issue"]["self"].split("/")[2]
+
+
+def github_comment_event(action: str, issue: dict, *, comment_id: int, body: str, author: str = "alice",
+                         created_at: str = "2026-11-05T10:00:00Z", updated_at: str | None = None,
+                         bot: bool = False) -> dict:
+    """octokit's `issue_comment.<action>` with this issue, comment id, body, author and times."""
+    payload = copy.deepcopy(_base(f"github/issue_comment/octokit-webhooks__{action}.payload.json"))
+    payload["issue"] = copy.deepcopy(issue)
+    repo = issue["repository_url"].split("/repos/")[1]
+    user = {**payload["comment"]["user"], "login": author, "id": 5000 + len(author), "type": "Bot" if bot else "User"}
+    payload["comment"].update({
+        "id": comment_id, "body": body, "user": user, "created_at": created_at, "updated_at": updated_at or created_at,
+        "html_url": f"https://github.com/{repo}/issues/{issue['number']}#issuecomment-{comment_id}",
+        "url": f"https://api.github.com/repos/{repo}/issues/comments/{comment_id}",
+        "issue_url": f"https://api.github.com/repos/{repo}/issues/{issue['number']}",
+    })
+    payload["sender"] = user
+    return payload
+
+
+JIRA_COMMENT_EVENTS = {
+    ("cloud", "comment_created"): "jira/comment_created/mattermost-plugin-jira__webhook-cloud-comment-created.json",
+    ("cloud", "comment_updated"): "jira/comment_updated/mattermost-plugin-jira__webhook-cloud-comment-updated.json",
+    ("cloud", "comment_deleted"): "jira/comment_deleted/mattermost-plugin-jira__webhook-cloud-comment-deleted.json",
+    ("server", "comment_created"): "jira/comment_created/mattermost-plugin-jira__webhook-server-comment-created.json",
+    ("server", "comment_updated"): "jira/comment_updated/mattermost-plugin-jira__webhook-server-comment-updated.json",
+    ("server", "comment_deleted"): "jira/comment_deleted/mattermost-plugin-jira__webhook-server-comment-deleted.json",
+}
+
+
+def jira_comment_event(event: str, key: str, *, flavour: str = "cloud", comment_id: int, body: str,
+                       author: str = "alice", created: str = "2026-11-05T10:00:00.000+0000",
+                       updated: str | None = None) -> dict:
+    """mattermost's Cloud / Server comment event with this issue (Cloud: its stub; Server: only the comment)."""
+    payload = copy.deepcopy(_base(JIRA_COMMENT_EVENTS[(flavour, event)]))
+    base = _base(JIRA_CLOUD if flavour == "cloud" else JIRA_SERVER)["issue"]["self"].split("/rest/")[0]
+    issue_id = 20000 + int(key.split("-")[1])  # as jira_issue_event numbers them
+    person = _jira_user(author, flavour)
+    payload["comment"].update({"id": str(comment_id), "body": body, "author": person, "updateAuthor": person,
+                               "created": created, "updated": updated or created,
+                               "self": f"{base}/rest/api/2/issue/{issue_id}/comment/{comment_id}"})
+    if "issue" in payload:
+        payload["issue"].update({"key": key, "id": str(issue_id), "self": f"{base}/rest/api/2/issue/{issue_id}"})
+    if "user" in payload:
+        payload["user"] = person
+    return payload

@@ -35,6 +35,7 @@ from core.events import (
     Event,
     InstallationEvent,
     MilestoneEvent,
+    Origin,
     Parsed,
     Person,
     WorkItemSnapshot,
@@ -112,7 +113,20 @@ def parse(event: str, payload: dict, options: GithubOptions) -> Parsed:
     events: tuple = ()
     if handler is not None and is_used(event, action):
         events = handler(_Delivery(event, action, payload, options))
-    return Parsed(TRACKER, event, action, events, installation_id=_installation_id_of(payload))
+    return Parsed(TRACKER, event, action, events, installation_id=_installation_id_of(payload),
+                  origin=origin_of(payload))
+
+
+def origin_of(payload: dict) -> Origin:
+    """The repository the delivery is about (`repository.full_name`, else the issue's `repository_url`),
+    or, when it names none (`installation` events), only the installation's account."""
+    issue = payload.get("issue")
+    repo = _full_name(payload.get("repository")) or (
+        _repo_from_url(issue.get("repository_url")) if isinstance(issue, dict) else None)
+    if repo is not None:
+        return Origin(TRACKER, owner=repo.split("/", 1)[0], repo=repo)
+    installation = payload.get("installation")
+    return Origin(TRACKER, owner=_account(installation) if isinstance(installation, dict) else None)
 
 
 # --- handlers -------------------------------------------------------------------------------
@@ -292,9 +306,12 @@ def _issue_changes(payload: dict) -> tuple[str, ...]:
 
 def _comment(comment: dict) -> Comment:
     user = comment.get("user")
+    created = _timestamp(comment.get("created_at"), "comment.created_at") if comment.get("created_at") else None
+    updated = _timestamp(comment.get("updated_at"), "comment.updated_at") if comment.get("updated_at") else created
     return Comment(id=_required_id(comment, "comment"), author=_person(user),
                    body=_text(comment.get("body")) or "",
-                   is_bot=isinstance(user, dict) and user.get("type") == "Bot")
+                   is_bot=isinstance(user, dict) and user.get("type") == "Bot",
+                   created_at=created, updated_at=updated, url=_text(comment.get("html_url")))
 
 
 # --- small helpers --------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
-from core.events import DONE, DROPPED, OPEN, Comment, Event, Parsed, Person, WorkItemSnapshot
+from core.events import DONE, DROPPED, OPEN, Comment, Event, Origin, Parsed, Person, WorkItemSnapshot
 
 from .errors import PayloadError
 
@@ -100,9 +100,27 @@ def parse(payload: dict, options: JiraOptions) -> Parsed:
         raise PayloadError("Jira body without `webhookEvent`")
     action = _text(payload.get("issue_event_type_name"))
     if not is_used(webhook_event):
-        return Parsed(TRACKER, webhook_event, action, ())
+        return Parsed(TRACKER, webhook_event, action, (), origin=origin_of(payload))
     build = _issue_event if webhook_event.startswith("jira:issue_") else _comment_event
-    return Parsed(TRACKER, webhook_event, action, (build(payload, webhook_event, options),))
+    return Parsed(TRACKER, webhook_event, action, (build(payload, webhook_event, options),),
+                  origin=origin_of(payload))
+
+
+def origin_of(payload: dict) -> Origin:
+    """The site the delivery comes from: the host (and a non-default port) of `issue.self`, else of
+    `comment.self`, else of `baseUrl`; Origin(site=None) when the body names none."""
+    candidates = [obj.get("self") for obj in (payload.get("issue"), payload.get("comment")) if isinstance(obj, dict)]
+    base = payload.get("baseUrl")
+    if isinstance(base, str):
+        candidates.append(base.rstrip("/") + "/rest/")
+    site = next((found for found in map(_site, candidates) if found is not None), None)
+    return Origin(TRACKER, site=site.host if site else None)
+
+
+def site_host(url: str) -> str | None:
+    """A Jira base URL as the site host okrbot compares: `host` or `host:port`, lower case, no default port."""
+    site = _site(url.strip().rstrip("/") + "/rest/")
+    return site.host if site else None
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -119,7 +137,7 @@ def _issue_event(payload: dict, webhook_event: str, options: JiraOptions) -> Eve
     kind = _kind(payload, webhook_event)
     item = _snapshot(issue, site, payload, options) if _has_status(issue) else None
     marker = () if item else (f"issue:{_key(site.host, key)}",)
-    return Event(TRACKER, kind, item, actor=_actor(payload, kind), comment=_comment_of(payload),
+    return Event(TRACKER, kind, item, actor=_actor(payload, kind), comment=_comment_of(payload, key),
                  removed_key=_key(site.host, key) if kind == "deleted" else None,
                  changes=_changed_fields(payload) + marker)
 
@@ -139,7 +157,8 @@ def _comment_event(payload: dict, webhook_event: str, options: JiraOptions) -> E
             marker = (f"issue:{_key(site.host, issue['key'])}",)
     elif site and (match := _COMMENT_ISSUE_ID.search(_text(comment.get("self")) or "")):
         marker = (f"issue_id:{site.host}/{match.group(1)}",)
-    return Event(TRACKER, kind, item, actor=_actor(payload, kind), comment=_comment(comment), changes=marker)
+    return Event(TRACKER, kind, item, actor=_actor(payload, kind), comment=_comment(comment, _text(issue.get("key"))),
+                 changes=marker)
 
 
 def _kind(payload: dict, webhook_event: str) -> str:
@@ -176,18 +195,35 @@ def _changed_fields(payload: dict) -> tuple[str, ...]:
     return tuple(dict.fromkeys(field_id for field_id in ids if field_id))
 
 
-def _comment_of(payload: dict) -> Comment | None:
+def _comment_of(payload: dict, issue_key: str) -> Comment | None:
     comment = payload.get("comment")
-    return _comment(comment) if isinstance(comment, dict) else None
+    return _comment(comment, issue_key) if isinstance(comment, dict) else None
 
 
-def _comment(comment: dict) -> Comment:
+def _comment(comment: dict, issue_key: str | None = None) -> Comment:
     comment_id = _id(comment.get("id"))
     if comment_id is None:
         raise PayloadError("comment without `id`")
     author = comment.get("author")
+    created = _comment_time(comment, "created")
     return Comment(id=comment_id, author=_person(author), body=_body_text(comment.get("body")),
-                   is_bot=isinstance(author, dict) and author.get("accountType") == "app")
+                   is_bot=isinstance(author, dict) and author.get("accountType") == "app",
+                   created_at=created, updated_at=_comment_time(comment, "updated") or created,
+                   url=_comment_url(comment, comment_id, issue_key),
+                   author_account_id=_text(author.get("accountId")) if isinstance(author, dict) else None)
+
+
+def _comment_time(comment: dict, name: str) -> datetime | None:
+    value = _text(comment.get(name))
+    return _parse_time(value, f"comment.{name}") if value else None
+
+
+def _comment_url(comment: dict, comment_id: str, issue_key: str | None) -> str | None:
+    """Jira has no page per comment: the issue's page focused on it; None when the body has no issue key."""
+    site = _site(comment.get("self"))
+    if site is None or issue_key is None:
+        return None
+    return f"{site.base}/browse/{issue_key}?focusedCommentId={comment_id}"
 
 
 def _body_text(body: object) -> str:

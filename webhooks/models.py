@@ -11,8 +11,9 @@ from core.schema import Base, UTCDateTime
 
 from .bounds import ACTION_CHARS, DELIVERY_ID_CHARS, EVENT_CHARS
 
-# Delivery states
-RECEIVED, PROCESSED, FAILED = "received", "processed", "failed"
+# Delivery states. IGNORED: stored and acknowledged, never applied (out of scope, or the App may not act
+# there); `last_error` then holds the reason, as `okrbot deliveries` shows it.
+RECEIVED, PROCESSED, FAILED, IGNORED = "received", "processed", "failed", "ignored"
 
 
 class Delivery(Base):

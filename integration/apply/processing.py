@@ -3,7 +3,8 @@
 A worker claims a batch of stored deliveries with `FOR UPDATE SKIP LOCKED` (workers never wait on
 each other for a delivery), parses each body once, applies the whole batch as one unit of work, and
 marks it processed in the same commit. The apply path takes its row locks in one fixed order — work
-items by key, then key results by id, then outbox entries — so concurrent batches cannot deadlock;
+items by key, then key results by id, then check-ins by comment key (and their answers), then outbox
+entries — so concurrent batches cannot deadlock;
 should the database still report a deadlock or a serialisation failure, the batch is simply run again.
 
 Failures retry with exponential backoff, recorded on the delivery row (the database, not the queue,
@@ -26,16 +27,20 @@ from sqlalchemy.exc import DBAPIError
 from core.events import Event, Parsed
 from core.schema import check_bounds, upsert_insert
 from mappings.keyresults import Attribution, apply_items
+from mappings.keys import WorkItemKey
+from mappings.scope import Scope
 from mappings.workitems import reduce_events, store_events
 from webhooks import github, jira
 from webhooks.decode import decode_body, media_type
 from webhooks.errors import PayloadError
-from webhooks.models import FAILED, PROCESSED, RECEIVED, Delivery
+from webhooks.models import FAILED, IGNORED, PROCESSED, RECEIVED, Delivery
 
 from ..db import ping, unit_of_work
 from ..trackers.models import GithubInstallation
 from ..writeback import render
 from ..writeback.outbox import note_changes
+from .checkins import apply_checkins
+from .lifecycle import note_installation_events, screen
 
 log = logging.getLogger("okrbot.processing")
 CONFLICT_RETRIES = 5  # deadlock / serialisation failure: the batch runs again at once, this many times
@@ -46,12 +51,23 @@ class DatabaseUnavailable(Exception):
     """The database did not answer: nothing was applied; the caller waits for it and runs again."""
 
 
+@dataclass(frozen=True)
+class Applied:
+    """What a unit of work applied leaves to schedule once it commits."""
+
+    pending: list[int]  # outbox entries (living comments) that became pending
+    created: set[str]  # key results that appeared: to be backfilled
+    answers: list[int] = field(default_factory=list)  # check-in answers to send
+
+
 @dataclass
 class BatchResult:
     processed: list[int] = field(default_factory=list)
     pending: list[int] = field(default_factory=list)  # outbox entries that became pending
+    answers: list[int] = field(default_factory=list)  # check-in answers that became pending
     created: set[str] = field(default_factory=set)  # key results that appeared: to be backfilled
     received_at: dict[int, tuple[str, datetime]] = field(default_factory=dict)  # pk → (tracker, received)
+    ignored: list[tuple[int, str]] = field(default_factory=list)  # out of scope, or the App may not act there
 
 
 def parse_delivery(rt, delivery) -> Parsed:
@@ -67,31 +83,49 @@ def is_own_comment_event(event: Event) -> bool:
     return event.comment is not None and render.is_own_comment(event.comment.body)
 
 
-def _work_events(parsed: Parsed) -> list[Event]:
-    events = [e for e in parsed.events if isinstance(e, Event) and (e.item is not None or e.removed_key)]
-    return [e for e in events if not is_own_comment_event(e)]
+def _events(parsed: Parsed, scope: Scope) -> list[Event]:
+    """The delivery's events, without okrbot's own comments (recognised, and nothing more) and without items
+    out of scope (a sub-issue delivered to an allowed repository may name an issue of another)."""
+    return [e for e in parsed.events if isinstance(e, Event) and not is_own_comment_event(e) and in_scope(scope, e)]
 
 
-def apply_parsed(rt, session, parsed: Parsed, delivery_pk: int | None) -> tuple[list[int], set[str]]:
+def in_scope(scope: Scope, event: Event) -> bool:
+    """The event's work item lives where the scope allows (reconcile's reads are screened by it too). An
+    event naming no item (a Jira Server comment by issue id) was screened with its delivery's origin."""
+    if event.item is not None:
+        return scope.allows_container(event.tracker, event.item.container)
+    if event.removed_key:
+        return scope.allows_container(event.tracker, WorkItemKey.parse(event.removed_key).container)
+    return True
+
+
+def _is_work_event(event: Event) -> bool:
+    """About a work item the body shows (or one that left): a Jira comment event may name none."""
+    return event.item is not None or bool(event.removed_key)
+
+
+def apply_parsed(rt, session, parsed: Parsed, delivery_pk: int | None) -> Applied:
     """One delivery's events applied (see `apply_batch`)."""
     return apply_batch(rt, session, [(delivery_pk, parsed)])
 
 
-def apply_batch(rt, session, batch: list[tuple[int | None, Parsed]],
-                now: datetime | None = None) -> tuple[list[int], set[str]]:
-    """Work items first (newest wins), then what they mean for key results, then the outbox.
+def apply_batch(rt, session, batch: list[tuple[int | None, Parsed]], now: datetime | None = None) -> Applied:
+    """Work items first (newest wins), then what they mean for key results, then check-ins, then the outbox.
 
-    Returns the outbox entries that became pending and the key results that appeared, to be
-    scheduled (write-back, backfill) once this transaction commits. `now` (default: the clock) is the
-    time history is recorded at; only `apply_stored` passes another.
+    Returns what is to be scheduled once this transaction commits: the outbox entries that became
+    pending, the key results that appeared (backfill), the check-in answers. `now` (default: the clock)
+    is the time history is recorded at; only `apply_stored` passes another.
     """
     pks = [pk for pk, _parsed in batch if pk]
     cause = "replay" if not pks else f"delivery:{pks[0]}" if len(pks) == 1 else f"deliveries:{pks[0]}..{pks[-1]}"
     ctx = rt.domain.context(session, now=now, cause=cause)
     note_installations(session, [parsed for _pk, parsed in batch], ctx.now)
-    events = [(event, pk) for pk, parsed in batch for event in _work_events(parsed)]
-    apply_events(ctx, events)
-    return note_changes(session, ctx.changed, ctx.now, rt.settings.write_delay), set(ctx.created)
+    released = note_installation_events(session, ctx.scope, batch, ctx.now)
+    events = [(event, pk) for pk, parsed in batch for event in _events(parsed, ctx.scope)]
+    apply_events(ctx, [(event, pk) for event, pk in events if _is_work_event(event)])
+    answers, checked_in = apply_checkins(session, events, ctx.now)
+    pending = note_changes(session, ctx.changed | checked_in, ctx.now, rt.settings.write_delay)
+    return Applied(sorted(set(pending) | set(released)), set(ctx.created), answers)
 
 
 def apply_events(ctx, events: list[tuple[Event, int | None]]) -> None:
@@ -166,6 +200,9 @@ _CLAIM = (select(_DELIVERIES.c.id, _DELIVERIES.c.tracker, _DELIVERIES.c.event, _
           .order_by(_DELIVERIES.c.id).with_for_update(skip_locked=True))
 _MARK_PROCESSED = (_DELIVERIES.update().where(_DELIVERIES.c.id.in_(bindparam("ids", expanding=True)))
                    .values(status=PROCESSED, processed_at=bindparam("now"), last_error=None, next_attempt_at=None))
+_MARK_IGNORED = (_DELIVERIES.update().where(_DELIVERIES.c.id == bindparam("pk"))
+                 .values(status=IGNORED, processed_at=bindparam("now"), last_error=bindparam("reason"),
+                         next_attempt_at=None))
 
 
 def _claim_and_apply(rt, ids: list[int], now: datetime | None = None) -> BatchResult:
@@ -185,12 +222,16 @@ def _claim_and_apply(rt, ids: list[int], now: datetime | None = None) -> BatchRe
                 log.error("the parser failed on delivery %s", row.id, exc_info=exc)
                 unparseable.append((row.id, f"unparseable body: {type(exc).__name__}: {exc}"))
             result.received_at[row.id] = (row.tracker, row.received_at)
+        batch, result.ignored = screen(session, rt.settings.scope, batch)
         if batch:
-            result.pending, result.created = apply_batch(rt, session, batch, now)
+            applied = apply_batch(rt, session, batch, now)
+            result.pending, result.created, result.answers = applied.pending, applied.created, applied.answers
         now = datetime.now(UTC)
         result.processed = [pk for pk, _parsed in batch]
         if result.processed:
             session.execute(_MARK_PROCESSED, {"ids": result.processed, "now": now})
+        if result.ignored:  # stored, acknowledged, never applied: the reason is what `okrbot deliveries` shows
+            session.execute(_MARK_IGNORED, [{"pk": pk, "reason": why, "now": now} for pk, why in result.ignored])
         for pk, error in unparseable:
             session.execute(update(Delivery).where(Delivery.id == pk)
                             .values(status=FAILED, attempts=Delivery.attempts + 1, last_error=error[:2000],
@@ -290,11 +331,15 @@ def _failed(rt, delivery_pk: int, exc: Exception) -> dict[int, float]:
 
 def _after_commit(rt, result: BatchResult) -> None:
     schedule_sends(rt, result.pending)
+    schedule_answers(rt, result.answers)
     schedule_backfills(rt, result.created)
     now = datetime.now(UTC)
     for pk in result.processed:
         tracker, received_at = result.received_at[pk]
         rt.metrics.processed(tracker, "processed", (now - received_at).total_seconds())
+    for pk, reason in result.ignored:
+        rt.metrics.processed(result.received_at[pk][0], "ignored", None)
+        log.info("delivery %s ignored: %s", pk, reason)
 
 
 def schedule_sends(rt, entry_ids: list[int]) -> None:
@@ -304,6 +349,15 @@ def schedule_sends(rt, entry_ids: list[int]) -> None:
             rt.tasks.send_comment.schedule(args=(entry_id,), delay=rt.settings.write_delay)
         except Exception as exc:
             log.warning("queue unreachable, comment %s left to the sweep: %s", entry_id, exc)
+
+
+def schedule_answers(rt, answer_ids: list[int]) -> None:
+    """Ring for each check-in answer now; lossy: the outbox sweep sends what was missed."""
+    for answer_id in answer_ids:
+        try:
+            rt.tasks.send_checkin_answer(answer_id)
+        except Exception as exc:
+            log.warning("queue unreachable, check-in answer %s left to the sweep: %s", answer_id, exc)
 
 
 def schedule_backfills(rt, kr_ids: set[str]) -> None:

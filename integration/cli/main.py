@@ -11,6 +11,7 @@ import threading
 import click
 
 from ..apply.mapping_sync import sync_mapping_file
+from ..config import warn_open_scope
 from ..db import current_revision, upgrade
 from ..runtime import Runtime
 from .common import ensure_schema, runtime_from_env, with_runtime
@@ -83,6 +84,7 @@ def serve(host: str, port: int, workers: int) -> None:
 def worker(workers: int, metrics_port: int | None) -> None:
     """The queue consumer; it also runs the periodic jobs: sweeps, okrs.yml check, reconcile, summaries."""
     rt = runtime_from_env(resolve_fields=True)
+    warn_open_scope(rt.settings)
     ensure_schema(rt)
     sync_mapping_file(rt)  # okrs.yml at start; the worker's periodic check takes later changes
     if metrics_port:

@@ -17,6 +17,7 @@ from ..apply.processing import process_deliveries as _process_deliveries
 from ..config import Settings
 from ..reconcile import sync as reconcile
 from ..summaries import post as summary_post
+from ..writeback.checkin_answers import due_answers, send_answer
 from ..writeback.sender import due_entries, send
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class Tasks:
     sweep: TaskWrapper
     send_comment: TaskWrapper
     sweep_outbox: TaskWrapper
+    send_checkin_answer: TaskWrapper
     sync_key_result: TaskWrapper
     reconcile_all: TaskWrapper
     deliver_summary: TaskWrapper
@@ -94,12 +96,22 @@ def register_tasks(huey: Huey, settings: Settings, runtime: Callable[[], Runtime
 
     @huey.periodic_task(crontab(minute="*"), name="okrbot.sweep_outbox")
     def sweep_outbox() -> int:
-        """Send due comments whose doorbell was lost, and those a crashed worker left claimed."""
+        """Send due comments and check-in answers whose doorbell was lost, and those a crashed worker left."""
         rt = runtime()
         ids = due_entries(rt)
         for entry_id in ids:
             send_comment(entry_id)
-        return len(ids)
+        answers = due_answers(rt)
+        for answer_id in answers:
+            send_checkin_answer(answer_id)
+        return len(ids) + len(answers)
+
+    @huey.task(name="okrbot.send_checkin_answer")
+    def send_checkin_answer(answer_id: int) -> None:
+        rt = runtime()
+        delay = send_answer(rt, answer_id)
+        if delay is not None:
+            send_checkin_answer.schedule(args=(answer_id,), delay=delay)
 
     @huey.task(name="okrbot.sync_key_result")
     def sync_key_result(kr_id: str, full: bool = False) -> dict:
@@ -144,7 +156,8 @@ def register_tasks(huey: Huey, settings: Settings, runtime: Callable[[], Runtime
         return sync_mapping_file(rt) is not None
 
     return Tasks(process_deliveries=process_deliveries, sweep=sweep, send_comment=send_comment,
-                 sweep_outbox=sweep_outbox, sync_key_result=sync_key_result, reconcile_all=reconcile_all,
+                 sweep_outbox=sweep_outbox,
+                 send_checkin_answer=send_checkin_answer, sync_key_result=sync_key_result, reconcile_all=reconcile_all,
                  deliver_summary=deliver_summary, summaries=summaries, sync_mappings=sync_mappings)
 
 

@@ -24,6 +24,7 @@ from webhooks import github, jira
 
 from ..apply.mapping_sync import sync_mapping_file
 from ..db import unit_of_work
+from ..trackers.access import place_refusal
 from ..trackers.base import RateLimited, TrackerError
 from ..writeback.outbox import note_changes
 from .models import SyncState
@@ -67,6 +68,10 @@ def sync_key_result(rt, kr_id: str, full: bool = False) -> SyncReport:
         kr = session.get(KeyResult, kr_id)
         sources = sources_of(rt, kr) if kr is not None and kr.active else []
     for source in sources:
+        refusal = _refusal(rt, source)
+        if refusal is not None:  # neither read nor applied: the scope and the App lifecycle hold here too
+            report.errors.append(f"{sync_name(source)}: not read: {refusal}")
+            continue
         try:
             if source.tracker == GITHUB:
                 _sync_github(rt, kr_id, source, report)
@@ -83,16 +88,25 @@ def sync_key_result(rt, kr_id: str, full: bool = False) -> SyncReport:
     return report
 
 
+def _refusal(rt, source: Source) -> str | None:
+    if source.tracker == GITHUB:
+        with rt.sessions() as session:
+            return place_refusal(session, rt.settings.scope, GITHUB, source.repo)
+    site = jira.site_host(rt.settings.jira_url) if rt.settings.jira_url else None
+    return None if rt.settings.scope.allows_site(site) else \
+        f"out of scope: the Jira site {site or '(none)'} is not in OKRBOT_JIRA_ALLOWED_SITES"
+
+
 # --- applying, exactly as webhook events are ---------------------------------------------------
 
 
 def apply_snapshots(rt, events: list[Event], cause: str) -> list[int]:
     """One unit of work: store the snapshots, apply them to key results, mark changed comments pending."""
-    from ..apply.processing import apply_events, schedule_sends
+    from ..apply.processing import apply_events, in_scope, schedule_sends
 
     with unit_of_work(rt.sessions) as session:
         ctx = rt.domain.context(session, cause=cause)
-        apply_events(ctx, [(event, None) for event in events])
+        apply_events(ctx, [(event, None) for event in events if in_scope(ctx.scope, event)])
         pending = note_changes(session, ctx.changed, ctx.now, rt.settings.write_delay)
 
     schedule_sends(rt, pending)

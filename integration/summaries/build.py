@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Text, func, select
 from sqlalchemy.orm import Session
 
+from mappings.checkin_health import disagrees
+from mappings.checkins import Checkin, current_checkins
 from mappings.forecast import forecast
 from mappings.keys import GITHUB, WorkItemKey
 from mappings.models import KeyResult, KeyResultEvent, Objective, WorkItem
@@ -24,6 +26,7 @@ from mappings.views import health_of, ownership_of, progress_of
 from mappings.workitems import find_work_item
 
 from ..markup import MARKUPS
+from ..trackers.access import repos_of, source_of, source_states
 from ..writeback.comment_view import item_ref
 from .models import SummaryPost
 from .render import (
@@ -75,15 +78,18 @@ def _file_target(session: Session, t: SummaryTargetSpec) -> SummaryTarget:
                          weekday=t.weekday, hour=t.hour, timezone=t.timezone)
 
 
+def covers(target: SummaryTarget, kr: KeyResult) -> bool:
+    """Whether the target's summary lists this (active) key result."""
+    if target.objectives is not None and kr.objective_id not in target.objectives:
+        return False
+    if target.container is not None:
+        return bool(kr.anchor_key) and WorkItemKey.parse(kr.anchor_key).container == target.container.lower()
+    return True
+
+
 def covered(session: Session, target: SummaryTarget) -> list[KeyResult]:
     query = select(KeyResult).where(KeyResult.active.is_(True)).order_by(KeyResult.id)
-    krs = list(session.scalars(query))
-    if target.objectives is not None:
-        krs = [kr for kr in krs if kr.objective_id in target.objectives]
-    if target.container is not None:
-        scope = target.container.lower()
-        krs = [kr for kr in krs if kr.anchor_key and WorkItemKey.parse(kr.anchor_key).container == scope]
-    return krs
+    return [kr for kr in session.scalars(query) if covers(target, kr)]
 
 
 # --- what it says: the history of every covered key result, read in a fixed number of queries ------
@@ -179,19 +185,29 @@ def owner_call(rt, kr: KeyResult, tracker: str) -> str | None:
     return mention(tracker, ownership.owner.login, flavour if tracker == "jira" else None)
 
 
-def summary_kr(rt, kr: KeyResult, tracker: str, now: datetime, previous: dict, history: History) -> SummaryKR:
+def summary_kr(rt, kr: KeyResult, tracker: str, now: datetime, previous: dict, history: History,
+               checkin: Checkin | None = None, sources: dict[str, str] | None = None) -> SummaryKR:
+    """`sources`: `trackers.access.source_states`, read once for the whole summary."""
     progress, ownership = progress_of(kr), ownership_of(kr)
     was = previous.get(kr.id)
     delta = None if was is None or progress.percent is None else progress.percent - was
     idle = idle_days(kr, history.last_move.get(kr.id), now)
     t = rt.settings.thresholds
+    health = health_of(kr, now, t)
     return SummaryKR(
         id=kr.id, title=kr.title, url=kr.anchor_url, owner=owner_call(rt, kr, tracker), ownership=ownership.status,
         team=ownership.team.lstrip("@") if ownership.team else None,
         others=tuple(o.name or o.login for o in ownership.others), percent=progress.percent, delta_points=delta,
-        done_this_week=len(history.done.get(kr.id, ())), health=health_of(kr, now, t),
+        done_this_week=len(history.done.get(kr.id, ())), health=health,
         forecast=forecast(history.points(kr, now), now, kr.period_end),
-        stale_days=idle if idle >= rt.settings.stale_days else None)
+        stale_days=idle if idle >= rt.settings.stale_days else None,
+        checkin=checkin, disagrees=disagrees(checkin, health), owner_person=ownership.owner,
+        source=_source(rt, kr, sources or {}))
+
+
+def _source(rt, kr: KeyResult, sources: dict[str, str]) -> str:
+    spec = rt.domain.index.spec(kr.id) if kr.origin == "file" else None
+    return source_of(sources, repos_of(kr.anchor_key, spec.sources if spec else ()))
 
 
 def burnup(krs: list[KeyResult], now: datetime, history: History, weeks: int = BURNUP_WEEKS) -> tuple[BurnupWeek, ...]:
@@ -223,7 +239,10 @@ def build_view(rt, session: Session, target: SummaryTarget, now: datetime, previ
     krs = covered(session, target)
     tracker = target.tracker
     history = History.load(session, [kr.id for kr in krs], now)
-    items = {kr.id: summary_kr(rt, kr, tracker, now, previous, history) for kr in krs}
+    checkins = current_checkins(session, [kr.id for kr in krs])
+    sources = source_states(session) if krs else {}
+    items = {kr.id: summary_kr(rt, kr, tracker, now, previous, history, checkins.get(kr.id), sources)
+             for kr in krs}
     groups, loose = defaultdict(list), []
     for kr in krs:
         (groups[kr.objective_id] if kr.objective_id else loose).append(kr)

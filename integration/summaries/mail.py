@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from markdown_it import MarkdownIt
 
 from ..charts.svg import Series, line_chart
-from ..markup import GithubMarkup
+from ..markup import GithubMarkup, one_line
 from ..trackers.base import Gone, Transient
 from .render import SummaryObjective, SummaryView, burnup_table_text, render_summary
 
@@ -74,6 +74,10 @@ class EmailMarkup(GithubMarkup):
 
     def small(self, text: str) -> str:
         return f"_{text}_"
+
+    def literal(self, text: str) -> str:
+        """Plain text shows a note as written (one line); the HTML part renders it escaped, never as markup."""
+        return super().literal(text) if self.token is not None else one_line(text)
 
     def burnup(self, o: SummaryObjective) -> list[str]:
         if self.token is None:

@@ -14,17 +14,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from mappings.checkins import EXAMPLE, USAGE, Checkin, current_checkins
 from mappings.keys import WorkItemKey
 from mappings.models import KeyResult
 from mappings.okrs_schedule import EMAIL, Reminders
 from mappings.views import ownership_of, progress_of
 
 from ..db import unit_of_work
+from ..markup import MARKUPS
+from ..trackers.access import write_refusal
 from ..trackers.base import Anchor, Gone, RateLimited, Transient
 from ..writeback.render import marker
 from ..writeback.sender import after_failure, error_text, reserve_write
 from . import mail
-from .build import History, SummaryTarget, build_view, owner_call, previous_percents, render, targets
+from .build import History, SummaryTarget, build_view, covers, owner_call, previous_percents, render, targets
 from .models import SummaryPost
 from .schedule import is_due, iso_week
 
@@ -93,6 +96,11 @@ def deliver(rt, post_id: int, now: datetime | None = None) -> float | None:
             return (post.due_at - now).total_seconds()
         if post.kind == "summary" and post.anchor.startswith(f"{EMAIL}:"):
             return _deliver_email(rt, session, post, now)
+        refusal = write_refusal(session, post.anchor, rt.settings.scope)
+        if refusal is not None:  # kept, and pending again when writing there resumes (apply.lifecycle)
+            post.state, post.last_error = "held", refusal
+            log.warning("%s for %s held, not posted: %s", post.kind, post.target, refusal)
+            return None
         client = rt.clients.for_anchor(Anchor(post.anchor, rt.clients.installation_for(session, post.anchor)))
         if client is None:
             post.state, post.last_error = "failed", rt.clients.missing_reason(WorkItemKey.parse(post.anchor).tracker)
@@ -171,31 +179,49 @@ def _reminder_settings(rt):
 
 
 def due_reminders(rt, now: datetime) -> list[int]:
-    """One reminder per key result per week, after N days without progress, inside the period only.
+    """One reminder per key result per week, after N days without progress, inside the period only, and
+    none in a week the owner checked in (the week of the summary that lists the key result, see `weeks_of`).
 
-    Runs every minute, so it reads in a fixed number of queries: the week's reminders already made,
-    then the history of the key results that could still get one.
+    Runs every minute, so it reads in a fixed number of queries: the summary targets, the week's
+    reminders already made, the key results, their current check-ins and their history.
     """
     enabled, after_days, skip = _reminder_settings(rt)
     if not enabled:
         return []
-    week = iso_week(now, ZoneInfo("UTC"))
     quiet = _objectives_without_reminders(rt)
     with rt.sessions() as session:
-        made = set(session.scalars(select(SummaryPost.target).where(SummaryPost.kind == "reminder",
-                                                                     SummaryPost.week == week)))
         krs = [kr for kr in session.scalars(select(KeyResult).where(KeyResult.active.is_(True),
                                                                     KeyResult.anchor_key.isnot(None)))
-               if f"reminder:{kr.id}" not in made and kr.objective_id not in quiet]
+               if kr.objective_id not in quiet]
+        zones = weeks_of(targets(rt, session), krs)
+        weeks = {kr.id: iso_week(now, zones[kr.id]) for kr in krs}
+        made = set(session.execute(select(SummaryPost.target, SummaryPost.week).where(
+            SummaryPost.kind == "reminder", SummaryPost.week.in_(sorted(set(weeks.values()))))).all())
+        krs = [kr for kr in krs if (f"reminder:{kr.id}", weeks[kr.id]) not in made]
+        checkins = current_checkins(session, [kr.id for kr in krs])
+        krs = [kr for kr in krs if not _checked_in_this_week(checkins.get(kr.id), now, zones[kr.id])]
         history = History.load(session, [kr.id for kr in krs], now)
-        wanted = [(kr, text) for kr in krs if (text := _reminder_text(rt, kr, now, history, after_days, skip))]
+        wanted = [(kr, text) for kr in krs
+                  if (text := _reminder_text(rt, kr, now, weeks[kr.id], history, after_days, skip))]
     claimed = []
     for kr, text in wanted:
-        post_id = claim(rt, "reminder", f"reminder:{kr.id}", kr.anchor_key, week, text,
-                        {"marker": reminder_marker(kr, week)}, now)
+        post_id = claim(rt, "reminder", f"reminder:{kr.id}", kr.anchor_key, weeks[kr.id], text,
+                        {"marker": reminder_marker(kr, weeks[kr.id])}, now)
         if post_id is not None:
             claimed.append(post_id)
     return claimed
+
+
+def weeks_of(summary_targets: list[SummaryTarget], krs: list[KeyResult]) -> dict[str, ZoneInfo]:
+    """Each key result's week is that of the first summary target listing it (its timezone, Monday first,
+    as the summaries count weeks); UTC for a key result no summary lists."""
+    utc = ZoneInfo("UTC")
+    return {kr.id: next((ZoneInfo(t.timezone) for t in summary_targets if covers(t, kr)), utc) for kr in krs}
+
+
+def _checked_in_this_week(checkin: Checkin | None, now: datetime, tz: ZoneInfo) -> bool:
+    """The owner's current check-in was written in the week of `now` (in the key result's timezone)."""
+    return checkin is not None and checkin.at <= now and iso_week(checkin.at, tz) == iso_week(now, tz)
 
 
 def _objectives_without_reminders(rt) -> set[str]:
@@ -203,7 +229,7 @@ def _objectives_without_reminders(rt) -> set[str]:
     return {o.id for o in mapping.objectives if not getattr(o, "reminders", True)} if mapping else set()
 
 
-def _reminder_text(rt, kr: KeyResult, now: datetime, history: History, after_days: int,
+def _reminder_text(rt, kr: KeyResult, now: datetime, week: str, history: History, after_days: int,
                    skip: set[str]) -> str | None:
     if not (kr.period_start <= now.date() <= kr.period_end):
         return None
@@ -214,10 +240,11 @@ def _reminder_text(rt, kr: KeyResult, now: datetime, history: History, after_day
     if idle < after_days:
         return None
     tracker = WorkItemKey.parse(kr.anchor_key).tracker
-    text = (f"{owner_call(rt, kr, tracker)}, a check-in: **{kr.title}** has had no progress for {idle} days "
-            f"({_progress_words(kr)}). Close what is done, or say here what is in the way.")
-    text = text if tracker == "github" else text.replace("**", "*")
-    return _with_marker(tracker, reminder_marker(kr, iso_week(now, ZoneInfo("UTC"))), text + "\n")
+    m = MARKUPS[tracker]
+    text = (f"{owner_call(rt, kr, tracker)}, a check-in: {m.bold(m.defuse(kr.title))} has had no progress for "
+            f"{idle} days ({_progress_words(kr)}). Close what is done, or check in here: a comment on this issue "
+            f"whose first line is {m.command(USAGE)}, for example {m.command(EXAMPLE)}.")
+    return _with_marker(tracker, reminder_marker(kr, week), text + "\n")
 
 
 def _progress_words(kr: KeyResult) -> str:

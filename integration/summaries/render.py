@@ -12,8 +12,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from core.events import Person
+from mappings.checkins import Checkin
 from mappings.forecast import DONE, FLAT, LATE, NO_HISTORY, ON_PACE, Forecast
 
+from ..checkin_words import checkin_line
 from ..markup import Markup, bar
 
 UNASSIGNED_TITLE = "Key results without an objective"
@@ -34,6 +37,10 @@ class SummaryKR:
     health: str  # on_track | at_risk | off_track | not_started | unknown
     forecast: Forecast
     stale_days: int | None  # days without movement, when ≥ the threshold (else None)
+    checkin: Checkin | None = None  # the owner's current check-in (mappings.checkins.current_checkins)
+    disagrees: bool = False  # the owner's status is not the computed health (mappings.checkin_health)
+    owner_person: Person | None = None  # who the check-in's author is shown as (display name off GitHub)
+    source: str = "ok"  # "source removed" / "installation suspended" (integration.trackers.access)
 
 
 @dataclass(frozen=True)
@@ -264,13 +271,30 @@ def _burnup(o: SummaryObjective, m: Markup) -> list[str]:
 
 # --- one layout, two markups ------------------------------------------------------------------------
 
-def _kr_lines(kr: SummaryKR, m: Markup) -> list[str]:
-    return [m.bullet(f"{m.link(kr.title, kr.url, bold=True)} — {_owner_text(kr, m.defuse)}"),
-            m.continuation(f"{m.code(bar(kr.percent))} {_percent(kr.percent)} · {change_text(kr)} · "
-                           f"{m.health(kr.health, strong=False)} · {forecast_text(kr.forecast)}")]
+def owner_says(kr: SummaryKR, m: Markup) -> str | None:
+    """Beside the computed health: `owner says at risk`, flagged when they disagree; None without an owner."""
+    if kr.checkin is None:
+        return "no check-in yet" if kr.owner is not None and kr.ownership != "team" else None
+    text = f"owner says {kr.checkin.status.words}"
+    return f"{text} {m.flag(DISAGREES)}" if kr.disagrees else text
 
 
-def _objective_lines(o: SummaryObjective, real: bool, m: Markup) -> list[str]:
+DISAGREES = "disagrees with the computed health"
+
+
+def _kr_lines(kr: SummaryKR, m: Markup, now: datetime) -> list[str]:
+    says = owner_says(kr, m)
+    source = "" if kr.source == "ok" else f" ({kr.source})"
+    lines = [m.bullet(f"{m.link(kr.title, kr.url, bold=True)}{source} — {_owner_text(kr, m.defuse)}"),
+             m.continuation(f"{m.code(bar(kr.percent))} {_percent(kr.percent)} · {change_text(kr)} · "
+                            f"{m.health(kr.health, strong=False)}{f' · {says}' if says else ''} · "
+                            f"{forecast_text(kr.forecast)}")]
+    if kr.checkin is not None:
+        lines.append(m.continuation(checkin_line(kr.checkin, m, now, kr.owner_person)))
+    return lines
+
+
+def _objective_lines(o: SummaryObjective, real: bool, m: Markup, now: datetime) -> list[str]:
     lines = ["", m.heading(3, f"{'Objective: ' if real else ''}{m.defuse(o.title)}", "🏁")]
     if o.percent is not None:
         lines.append(f"{m.code(bar(o.percent))} {_percent(o.percent)}")
@@ -278,7 +302,7 @@ def _objective_lines(o: SummaryObjective, real: bool, m: Markup) -> list[str]:
     if not o.key_results:
         lines.append("_No key results under this objective yet._")
     for kr in o.key_results:
-        lines += _kr_lines(kr, m)
+        lines += _kr_lines(kr, m, now)
     if o.burnup:
         lines += ["", *_burnup(o, m)]
     return lines
@@ -322,7 +346,7 @@ def render_summary(view: SummaryView, m: Markup) -> str:
     if not _has_key_results(view):
         lines += ["", m.plain(EMPTY)]
     for o, real in _groups(view):
-        lines += _objective_lines(o, real, m)
+        lines += _objective_lines(o, real, m, view.generated_at)
     lines += _attention_lines(view, m) + _done_lines(view, m)
     lines += ["", *m.footer(f"Generated {_when(view.generated_at)} {FOOTER}")]
     return "\n".join(lines) + "\n"

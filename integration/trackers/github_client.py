@@ -1,9 +1,9 @@
 """okrbot's living comment on a GitHub issue, through PyGithub.
 
 Requests per call: `find_comment` one GET per page of 100 comments (it stops at the page holding the
-marker); `create_comment` one POST; `edit_comment` one PATCH. The client is lazy, so PyGithub builds
-the repository, issue and comment objects from their URLs instead of GETting each first. With App
-auth, add one POST for the installation token on first use and about once an hour after.
+marker); `create_comment` one POST; `edit_comment` one PATCH; `add_reaction` one POST. The client is
+lazy, so PyGithub builds the repository, issue and comment objects from their URLs instead of GETting
+each first. With App auth, add one POST for the installation token on first use and about once an hour after.
 """
 
 from __future__ import annotations
@@ -95,6 +95,18 @@ class GithubClient:
             with _translated(creating=False, editing=True):
                 comment.edit(body)
             return RemoteComment(str(comment.id), comment.body)
+
+    def add_reaction(self, anchor: Anchor, comment_id: str, content: str) -> str:
+        """POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions {"content": ...}; the reaction's id.
+
+        Idempotent on GitHub: a reaction the credential already made answers 200 with it, so a repeat is harmless.
+        https://docs.github.com/en/rest/reactions/reactions#create-reaction-for-an-issue-comment
+        """
+        with self._lock:
+            comment = self._issue(anchor).get_comment(int(comment_id))  # lazy: no GET, only its URL
+            with _translated(creating=False):
+                reaction = comment.create_reaction(content)
+            return str(reaction.id)
 
     def _issue(self, anchor: Anchor) -> Issue:
         """The anchor's issue, lazy (no request); fetches the installation token first if it is due."""

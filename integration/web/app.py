@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from webhooks.receiver import github_blueprint, jira_blueprint
 
-from ..config import Settings, load_settings, settings_from_mapping, warn_unknown_settings
+from ..config import Settings, load_settings, settings_from_mapping, warn_open_scope, warn_unknown_settings
 from ..db import ping
 from ..jobs.queue import queue_ping
 from ..logs import configure_logging
@@ -55,6 +55,7 @@ def create_app(config: dict | Settings | None = None, runtime: Runtime | None = 
 
 
 def announce(settings: Settings, open_to_loopback: bool = False) -> None:
+    warn_open_scope(settings)
     if settings.insecure_accept_unsigned:
         log.warning("!!! OKRBOT_INSECURE_ACCEPT_UNSIGNED=1: deliveries without a configured secret are "
                     "accepted UNVERIFIED. For local trials only; never expose this instance. !!!")

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mappings.checkins import current_checkins
 from mappings.keys import GITHUB, WorkItemKey
 from mappings.models import KeyResult, KeyResultEvent, Objective
 from mappings.views import Thresholds, contributors, health_of, ownership_of, progress_of, work_items
@@ -76,4 +77,5 @@ def comment_view(session: Session, kr: KeyResult, now: datetime, thresholds: Thr
         percent=progress.percent, unestimated=progress.unestimated, health=health_of(kr, now, thresholds),
         ownership=ownership.status, owner=_display(ownership.owner, tracker),
         others=tuple(_display(o, tracker) for o in ownership.others), team=ownership.team,
-        contributors=people, changes=latest_changes(session, kr), updated_at=kr.updated_at)
+        contributors=people, changes=latest_changes(session, kr), updated_at=kr.updated_at,
+        checkin=current_checkins(session, [kr.id]).get(kr.id), owner_person=ownership.owner)

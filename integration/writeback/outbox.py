@@ -1,12 +1,14 @@
 """Write-back, what to write: one living progress comment per key result, through the outbox.
 
-How it is sent, spaced and retried is the sender's (integration/sender.py).
+How it is sent, spaced and retried is the sender's (writeback/sender.py).
 
 - A change to a key result marks its outbox entry pending, in the transaction of the change itself,
   with a quiet period (OKRBOT_WRITE_DELAY): a burst of events yields one write.
 - What is written is decided at send time (`what_to_write`): the comment rendered from the database
   as it is then, or the reason there is nothing to write (the key result ended, has no anchor issue,
-  or shows no progress yet).
+  or shows nothing yet: no work linked and no check-in).
+- A check-in stored, edited or withdrawn notes the key result like any change (`apply.processing`
+  adds it to the changed key results).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core.schema import upsert_insert
+from mappings.checkins import current_checkins
 from mappings.keys import WorkItemKey
 from mappings.models import KeyResult
 from mappings.progress import Counters, Thresholds
@@ -84,6 +87,13 @@ def note_changes(session: Session, kr_ids: set[str], now: datetime, delay: float
     return sorted(started)
 
 
+def _shows_something(session: Session, kr: KeyResult) -> bool:
+    """Work linked, or an owner's check-in: a key result with neither gets no comment yet."""
+    if Counters(kr.n_open, kr.n_done, kr.n_dropped).items:
+        return True
+    return kr.id in current_checkins(session, [kr.id])
+
+
 @dataclass(frozen=True)
 class Draft:
     """The comment a key result's entry is to show now: on which tracker, and its text."""
@@ -104,7 +114,7 @@ def what_to_write(session: Session, entry: OutboxEntry, now: datetime, threshold
         return "key result ended"
     if not kr.anchor_key:
         return "no anchor issue to comment on"
-    if entry.comment_id is None and entry.sent_hash is None and Counters(kr.n_open, kr.n_done, kr.n_dropped).items == 0:
+    if entry.comment_id is None and entry.sent_hash is None and not _shows_something(session, kr):
         return "no progress to show yet"
     tracker = WorkItemKey.parse(kr.anchor_key).tracker
     return Draft(kr, tracker, render_comment(comment_view(session, kr, now, thresholds), MARKUPS[tracker]))

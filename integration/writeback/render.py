@@ -1,7 +1,8 @@
 """The living progress comment, rendered by pure functions: GitHub Markdown and Jira wiki markup.
 
 No @-mentions here: the comment is edited often and an edit must not notify anyone (the weekly
-summary is where owners are called by name). Logins are written bare, teams without their "@".
+summary is where owners are called by name). Logins are written bare, teams without their "@"; the
+check-in line's "@alice" carries a zero-width space (integration.checkin_words).
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.events import Person
+from mappings.checkins import Checkin
+
+from ..checkin_words import checkin_line
 from ..markup import Markup, bar
 
 
@@ -43,22 +48,25 @@ class CommentView:
     contributors: tuple[tuple[str, int, int], ...]  # (name, done, open)
     changes: tuple[Change, ...]
     updated_at: datetime
+    checkin: Checkin | None = None  # the owner's current check-in (mappings.checkins.current_checkins)
+    owner_person: Person | None = None  # who the check-in's author is shown as on Jira (display name)
 
 
-OWN_COMMENT = re.compile(r"okrbot:(?:kr|summary|reminder)=")
+OWN_COMMENT = re.compile(r"okrbot:(?:kr|summary|reminder|answer)=")
 
 
 def marker(tracker: str, ident: str, kind: str = "kr") -> str:
     """The hidden (GitHub) or quiet (Jira) text okrbot finds its own comment by.
 
     kind: "kr" (the living comment of key result `ident`), "summary" (`<target>:<ISO week>`),
-    "reminder" (`<kr id>:<ISO week>`). The closing " -->" or ";" keeps "x-1" from matching "x-12".
+    "reminder" (`<kr id>:<ISO week>`), "answer" (a reply to the
+    `/checkin` comment `<anchor key>@<id>`). The closing " -->" or ";" keeps "x-1" from matching "x-12".
     """
     return f"<!-- okrbot:{kind}={ident} -->" if tracker == "github" else f"okrbot:{kind}={ident};"
 
 
 def is_own_comment(body: str) -> bool:
-    """Whether a comment is one of okrbot's own (living comment, summary or reminder)."""
+    """Whether a comment is one of okrbot's own (living comment, summary, reminder or check-in answer)."""
     return OWN_COMMENT.search(body) is not None
 
 
@@ -110,8 +118,11 @@ def render_comment(v: CommentView, m: Markup) -> str:
     lines = [marker("github", v.kr_id)] if m.tracker == "github" else []
     context = f"Objective: {m.bold(v.objective)} · " if v.objective else ""
     lines += [m.heading(3, f"Key result: {v.title}", "🎯"), f"{context}Period {v.period[0]} – {v.period[1]}", "",
-              f"{m.code(bar(v.percent))} {m.plain(numbers_line(v))}", f"Health: {m.health(v.health)}", "",
-              f"{m.bold('Owner:')} {v.owner or 'nobody'}"]
+              f"{m.code(bar(v.percent))} {m.plain(numbers_line(v))}", f"Health: {m.health(v.health)}"]
+    if v.checkin is not None:
+        # the year is written when it is not that of the comment's latest news (a check-in is news too)
+        lines.append(checkin_line(v.checkin, m, max(v.updated_at, v.checkin.at), v.owner_person))
+    lines += ["", f"{m.bold('Owner:')} {v.owner or 'nobody'}"]
     warning = ownership_warning(v)
     if warning:
         lines += ["", m.warning(m.plain(warning))]

@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 
 from ..db import unit_of_work
 from ..retry import RetryPolicy
+from ..trackers.access import write_refusal
 from ..trackers.base import Anchor, CommentClient, CommentMissing, Gone, RateLimited, TrackerError, Transient
-from .models import DRY_RUN, PENDING, SENDING, SENT, SKIPPED, WRITE_FAILED, CredentialBudget, OutboxEntry
+from .models import DRY_RUN, HELD, PENDING, SENDING, SENT, SKIPPED, WRITE_FAILED, CredentialBudget, OutboxEntry
 from .outbox import what_to_write
 from .render import marker
 
@@ -87,6 +88,11 @@ def _claim(rt, session, entry_id: int, now: datetime) -> Plan | float | None:
     entry.body_hash, entry.target = draft.hash, kr.anchor_key
     if entry.body_hash == entry.sent_hash and entry.comment_id:
         _finish(entry, SENT, None, now)  # the comment would not change
+        return None
+    refusal = write_refusal(session, kr.anchor_key, rt.settings.scope)
+    if refusal is not None:  # kept, and pending again when writing there resumes (apply.lifecycle)
+        _finish(entry, HELD, refusal, now)
+        log.warning("comment for %s held, not written: %s", kr.id, refusal)
         return None
     anchor = Anchor(kr.anchor_key, rt.clients.installation_for(session, kr.anchor_key))
     client = rt.clients.for_anchor(anchor)

@@ -372,7 +372,7 @@ def test_unknown_keys_at_every_level():
         "okrs.yml:5: unknown key 'timezone' in period (allowed: start, end)",
         "okrs.yml:9: unknown key 'owner' in objective 'o' (allowed: id, title, key_results, reminders)",
         "okrs.yml:13: unknown key 'foo' in key result 'signups' (allowed: id, title, owner, weight, measure, target, "
-        "sources)",
+        "sources, accept_labels_from)",
         "okrs.yml:16: unknown key 'nudges' at the top level (allowed: period, objectives, summaries, reminders)",
     ]
 

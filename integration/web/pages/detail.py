@@ -9,12 +9,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Text, select
 from sqlalchemy.orm import Session
 
+from mappings.checkins import Checkin, checkin_history, current_checkins
 from mappings.forecast import LATE, ON_PACE, Forecast, forecast
 from mappings.keys import GITHUB, WorkItemKey
 from mappings.models import KeyResult, KeyResultEvent, Membership, Objective, WorkItem
 from mappings.views import contributors, progress_of, work_items
 
 from ...summaries.build import History, last_moves
+from ...trackers.access import source_states
 from ...writeback.models import OutboxEntry
 from .query import ATTENTION_HEALTH, ATTENTION_OWNERSHIP, KRRow, Period, period_rows, row
 
@@ -42,6 +44,7 @@ class KeyResultPage:
     forecast: Forecast
     goal: float  # the target, else the current scope: where the ideal line ends
     comment_url: str | None
+    checkins: list[Checkin]  # every standing check-in, newest first (the current one is `row.checkin`)
 
 
 def key_result_page(rt, session: Session, kr_id: str, now: datetime) -> KeyResultPage | None:
@@ -54,7 +57,7 @@ def key_result_page(rt, session: Session, kr_id: str, now: datetime) -> KeyResul
     moved = last_moves(session, [kr.id]).get(kr.id)
     progress = progress_of(kr)
     return KeyResultPage(
-        row=row(rt, kr, moved, now),
+        row=row(rt, kr, moved, now, current_checkins(session, [kr.id]).get(kr.id), source_states(session)),
         objective=session.get(Objective, kr.objective_id) if kr.objective_id else None,
         period=Period(kr.period_start, kr.period_end),
         items=(items := work_items(session, kr.id)), contributors=contributors(items),
@@ -64,7 +67,7 @@ def key_result_page(rt, session: Session, kr_id: str, now: datetime) -> KeyResul
         burnup=burnup_days(kr, history, now),
         forecast=forecast(history.points(kr, now), now, kr.period_end),
         goal=kr.target or progress.total,
-        comment_url=comment_url(session, kr))
+        comment_url=comment_url(session, kr), checkins=checkin_history(session, kr.id))
 
 
 def burnup_days(kr: KeyResult, history: History, now: datetime) -> tuple[BurnupDay, ...]:
@@ -162,6 +165,7 @@ class Attention:
     ownership: tuple[KRRow, ...]  # no owner, shared, team
     stale: tuple[KRRow, ...]  # no movement for OKRBOT_STALE_DAYS
     health: tuple[KRRow, ...]  # off track first, then at risk
+    disagree: tuple[KRRow, ...] = ()  # the owner's check-in says otherwise than the computed health
 
 
 def needs_attention(rt, session: Session, period: Period, now: datetime) -> Attention:
@@ -171,4 +175,5 @@ def needs_attention(rt, session: Session, period: Period, now: datetime) -> Atte
         period=period, stale_days=rt.settings.stale_days,
         ownership=tuple(r for r in rows if r.ownership.status in ATTENTION_OWNERSHIP),
         stale=tuple(sorted((r for r in rows if r.stale), key=lambda r: r.last_move)),
-        health=tuple(sorted((r for r in rows if r.health in ATTENTION_HEALTH), key=lambda r: order[r.health])))
+        health=tuple(sorted((r for r in rows if r.health in ATTENTION_HEALTH), key=lambda r: order[r.health])),
+        disagree=tuple(r for r in rows if r.disagrees))

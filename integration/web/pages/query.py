@@ -1,8 +1,9 @@
 """What the pages show, read in a fixed number of statements: the domain's own read functions
 (`mappings.views`: progress, ownership, health) and the summaries' history reads, never the API's code.
 
-`/` costs four statements whatever the number of key results: the periods, the key results of the period,
-their objectives, and when each last moved. Work items are never read for it (the counters are kept).
+`/` costs five statements whatever the number of key results: the periods, the key results of the period,
+their objectives, when each last moved, and their owners' current check-ins (`current_checkins`). Work items
+are never read for it (the counters are kept).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from datetime import date, datetime
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from mappings.checkin_health import disagrees
+from mappings.checkins import Checkin, current_checkins
 from mappings.keys import WorkItemKey
 from mappings.models import KeyResult, Objective
 from mappings.okrs_file import current_quarter
@@ -21,6 +24,7 @@ from mappings.progress import AT_RISK, NONE, OFF_TRACK, SHARED, TEAM, Ownership,
 from mappings.views import health_of, ownership_of, progress_of
 
 from ...summaries.build import idle_days, last_moves
+from ...trackers.access import SOURCE_OK, repos_of, source_of, source_states
 
 ATTENTION_OWNERSHIP = (NONE, SHARED, TEAM)
 ATTENTION_HEALTH = (OFF_TRACK, AT_RISK)
@@ -87,6 +91,13 @@ class KRRow:
     active: bool
     weight: float | None
     stale: bool  # no movement for OKRBOT_STALE_DAYS
+    checkin: Checkin | None = None  # the owner's current check-in
+    source: str = SOURCE_OK  # "source removed" / "installation suspended" (integration.trackers.access)
+
+    @property
+    def disagrees(self) -> bool:
+        """The owner's status is not the computed health (mappings.checkin_health)."""
+        return disagrees(self.checkin, self.health)
 
     @property
     def owner_login(self) -> str | None:
@@ -117,13 +128,17 @@ def trackers_of(rt, kr: KeyResult) -> tuple[str, ...]:
     return tuple(sorted({s.tracker for s in spec.sources})) if spec else ()
 
 
-def row(rt, kr: KeyResult, last_move: datetime | None, now: datetime) -> KRRow:
+def row(rt, kr: KeyResult, last_move: datetime | None, now: datetime, checkin: Checkin | None = None,
+        sources: dict[str, str] | None = None) -> KRRow:
+    """`sources`: `source_states`, read once for all the rows."""
     idle = idle_days(kr, last_move, now)
+    spec = rt.domain.index.spec(kr.id) if kr.origin == "file" else None
     return KRRow(
         id=kr.id, title=kr.title, url=kr.anchor_url, objective_id=kr.objective_id, trackers=trackers_of(rt, kr),
         ownership=ownership_of(kr), progress=progress_of(kr), health=health_of(kr, now, rt.settings.thresholds),
         last_move=last_move or kr.created_at, idle_days=idle, updated_at=kr.updated_at,
-        active=kr.active, weight=kr.weight, stale=idle >= rt.settings.stale_days)
+        active=kr.active, weight=kr.weight, stale=idle >= rt.settings.stale_days, checkin=checkin,
+        source=source_of(sources or {}, repos_of(kr.anchor_key, spec.sources if spec else ())))
 
 
 def _in_period(period: Period, today: date):
@@ -138,11 +153,13 @@ def known_periods(session: Session) -> list[Period]:
 
 
 def period_rows(rt, session: Session, period: Period, now: datetime) -> list[KRRow]:
-    """Every key result of the period, as rows (two statements)."""
+    """Every key result of the period, as rows (three statements)."""
     condition = _in_period(period, now.date())
     krs = list(session.scalars(select(KeyResult).where(condition).order_by(KeyResult.id)))
     moved = last_moves(session, select(KeyResult.id).where(condition)) if krs else {}
-    return [row(rt, kr, moved.get(kr.id), now) for kr in krs]
+    checkins = current_checkins(session, [kr.id for kr in krs])  # no statement when there are none
+    sources = source_states(session) if krs else {}
+    return [row(rt, kr, moved.get(kr.id), now, checkins.get(kr.id), sources) for kr in krs]
 
 
 @dataclass(frozen=True)
@@ -179,7 +196,7 @@ class Dashboard:
 
 
 def dashboard(rt, session: Session, period: Period, filters: Filters, now: datetime) -> Dashboard:
-    """The `/` page: four statements, whatever the number of key results."""
+    """The `/` page: five statements, whatever the number of key results."""
     periods = known_periods(session)
     if period not in periods:
         periods.append(period)

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, render_template, request
 
+from mappings.checkins import EXAMPLE, USAGE
+
 from ...summaries.render import forecast_text
 from . import format as fmt
 from .burnup import burnup_chart
@@ -60,7 +62,8 @@ def key_result(kr_id: str):
         if page is None:
             abort(404, description=f"no key result {kr_id!r}")
         return render_template("pages/key_result.html", page=page, r=page.row, now=now, ago=fmt.ago,
-                               chart=burnup_chart(page, now), forecast=forecast_text(page.forecast))
+                               chart=burnup_chart(page, now), forecast=forecast_text(page.forecast), usage=USAGE,
+                               example=EXAMPLE)
 
 
 @pages.get("/people/<login>")

@@ -28,7 +28,7 @@ from integration.trackers.models import GithubInstallation
 from tests.conftest import GITHUB_SECRET, ROOT
 from tests.http_wait import wait_until_ok
 from tests.stream import Post, Scenario
-from webhooks.models import PROCESSED, Delivery
+from webhooks.models import IGNORED, PROCESSED, Delivery
 from webhooks.signatures import sign
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -46,7 +46,7 @@ def _free_port() -> int:
 class Deployment:
     """The Procfile's processes, as an operator scaling out runs them: one web, several workers."""
 
-    def __init__(self, database_url: str, queue_url: str, logs: Path):
+    def __init__(self, database_url: str, queue_url: str, logs: Path, extra_env: dict | None = None):
         self.port = _free_port()
         self.logs = logs
         self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("OKRBOT_")},
@@ -54,7 +54,7 @@ class Deployment:
                     "OKRBOT_GITHUB_WEBHOOK_SECRET": GITHUB_SECRET, "OKRBOT_API_TOKEN": TOKEN,
                     "OKRBOT_SECRET_KEY": "many-workers-session-key-0123456789abcdef",
                     "OKRBOT_DRY_RUN": "1", "PORT": str(self.port), "WEB_CONCURRENCY": "2",
-                    "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+                    "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **(extra_env or {})}
         self.processes: list[subprocess.Popen] = []
 
     def okrbot(self, *args: str) -> str:
@@ -97,10 +97,10 @@ class Deployment:
 
 
 @pytest.fixture
-def deployment(postgres_url, redis_url, tmp_path):
+def deployment(request, postgres_url, redis_url, tmp_path):
     if shutil.which("okrbot", path=str(BIN)) is None:
         pytest.fail(f"no okrbot script beside {sys.executable}: run `make test`", pytrace=False)
-    d = Deployment(postgres_url, redis_url, tmp_path)
+    d = Deployment(postgres_url, redis_url, tmp_path, getattr(request, "param", None))
     try:
         d.up()
         yield d
@@ -130,8 +130,8 @@ def drained(engine, expected: int, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     with engine.connect() as conn:
         while time.monotonic() < deadline:
-            stored, processed = conn.execute(select(func.count(), func.count().filter(Delivery.status == PROCESSED))
-                                             .select_from(Delivery)).one()
+            stored, processed = conn.execute(select(func.count(), func.count().filter(
+                Delivery.status.in_((PROCESSED, IGNORED)))).select_from(Delivery)).one()
             conn.rollback()
             if stored == expected and processed == expected:
                 return
@@ -173,6 +173,50 @@ def test_three_workers_reach_the_truth_one_worker_in_order_would(deployment, pos
     assert deployment.okrbot("recount") == "every counter agrees with the work items\n"
     for name in ("web", *(f"worker-{n}" for n in range(WORKERS))):
         assert "Traceback" not in deployment.log(name), deployment.log(name)
+
+
+EVIL = "evil-corp/Hello-World"
+
+
+def from_elsewhere(post: Post, n: int, label_for: str) -> Post:
+    """The same delivery as another organisation's repository would send it (a fresh delivery id)."""
+    body = json.loads(post.body)
+    body["repository"]["full_name"] = EVIL
+    for name in ("issue", "sub_issue", "parent_issue"):
+        if name in body:
+            body[name]["repository_url"] = f"https://api.github.com/repos/{EVIL}"
+            body[name]["labels"] = [*body[name]["labels"], {"id": 9, "name": f"okr:{label_for}"}]
+    return Post(post.event, json.dumps(body).encode(), f"evil-{n}")
+
+
+@pytest.mark.parametrize("deployment", [{"OKRBOT_GITHUB_ALLOWED": "codertocat"}], indirect=True)
+def test_three_workers_ignore_what_is_out_of_scope_and_reach_the_same_truth(deployment, postgres_url):
+    scenario = Scenario(seed=20261203, key_results=4, items_per_kr=10, events=500)
+    target = sorted(scenario.truth)[0]  # the hostile copies also carry an okr label for a real key result
+    hostile = [from_elsewhere(post, n, target) for n, post in enumerate(scenario.posts[::2])]
+    mixed = [p for pair in zip(scenario.posts, hostile + [None] * len(scenario.posts), strict=False) for p in pair if p]
+    answers = post_all(deployment.url, mixed)
+    unique = {p.delivery for p in mixed}
+    assert set(answers) == unique and set(answers.values()) <= {200, 202}
+    engine = create_engine(postgres_url)
+    try:
+        drained(engine, expected=len(unique))
+        with engine.connect() as conn:
+            rows = conn.execute(select(Delivery.delivery_id, Delivery.status, Delivery.last_error)).all()
+    finally:
+        engine.dispose()
+    assert {(d, s, e) for d, s, e in rows if d.startswith("evil-")} == {
+        (p.delivery, IGNORED, f"out of scope: {EVIL} is not in OKRBOT_GITHUB_ALLOWED") for p in hostile}
+    assert {d for d, s, _ in rows if s == PROCESSED} == {p.delivery for p in scenario.posts}
+    listed = requests.get(f"{deployment.url}/api/v1/key-results", headers={"Authorization": f"Bearer {TOKEN}"},
+                          timeout=10).json()["key_results"]
+    got = {kr["id"]: kr for kr in listed}
+    assert sorted(got) == sorted(scenario.truth)
+    for kr, truth in ((got[k], t) for k, t in scenario.truth.items()):
+        assert (kr["progress"]["done"], kr["progress"]["dropped"], kr["owner"]["login"],
+                {i["key"] for i in kr["work_items"]}) == (truth.n_done, truth.n_dropped, truth.owner,
+                                                           truth.members), kr["id"]
+    assert deployment.okrbot("recount") == "every counter agrees with the work items\n"
 
 
 def test_stream_truth_is_what_its_timeline_says():

@@ -91,7 +91,7 @@ def test_the_digest_is_received_once_with_subject_recipients_and_both_parts(make
     text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
     html = msg.get_body(("html",)).get_content()
     assert "**[Ship the new onboarding](https://github.com/Codertocat/Hello-World/issues/10)** — alice" in text
-    assert " 0% · first summary · 🔴 off track · not enough history yet" in text
+    assert " 0% · first summary · 🔴 off track · no check-in yet · not enough history yet" in text
     assert "Week" in text and "Scope" in text and "```mermaid" not in text  # the burn-up as a table
     assert ">Growth: burn-up</title>" in html and ">Ship the new onboarding</a>" in html
     assert html.count("<svg ") == 1 and "now 0 of 1 done" in html
@@ -100,6 +100,32 @@ def test_the_digest_is_received_once_with_subject_recipients_and_both_parts(make
         assert (post.target, post.week, post.state, post.attempts) == (TARGET, "2026-W49", "sent", 1)
     run_due(rt, now=MONDAY_1005 + timedelta(days=7))
     assert len(inbox.received) == 2  # next week's
+
+
+def test_the_digest_shows_the_owners_checkin_and_flags_the_disagreement(make_runtime, settings, tmp_path,
+                                                                        github, smtp):
+    from integration.db import unit_of_work
+    from mappings.models import CheckinRow
+
+    inbox, port = smtp
+    rt = email_world(make_runtime, settings, tmp_path, github, f"smtp://127.0.0.1:{port}")
+    at = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
+    with unit_of_work(rt.sessions) as s:  # as the check-in apply path stores it
+        s.add(CheckinRow(comment_key="github:codertocat/hello-world#10@77", kr_id="onboarding", verdict="accepted",
+                         status="on_track", confidence=8, note="fine, <b>really</b> @bob\nsecond line",
+                         author_login="alice", url="https://github.com/Codertocat/Hello-World/issues/10#c77",
+                         written_at=at, updated_at=at, withdrawn=False))
+    run_due(rt, now=MONDAY_1005)
+    msg = parsed(inbox.received[0])
+    text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    html = msg.get_body(("html",)).get_content()
+    # the computed health (0% with most of the period gone: off track) beside the owner's word, flagged
+    assert (" 0% · first summary · 🔴 off track · owner says on track ⚠️ **disagrees with the computed health**"
+            " · not enough history yet\n") in text
+    assert "\n  Check-in by alice, 27 Nov: on track (8/10): fine, <b>really</b> @bob second line\n" in text
+    assert "owner says on track ⚠️ <strong>disagrees with the computed health</strong>" in html
+    assert "Check-in by alice, 27 Nov: on track (8/10): fine, &lt;b&gt;really&lt;/b&gt; @\u200bbob second line" in html
+    assert "<b>" not in html
 
 
 def test_a_failing_server_that_recovers_gets_it_once(make_runtime, settings, tmp_path, github, smtp):

@@ -13,6 +13,7 @@ from integration.summaries.models import SummaryPost
 from integration.summaries.post import deliver, retry_due, run_due
 from integration.web.app import create_app
 from mappings.models import KeyResultEvent
+from tests.checkins import store_checkin
 from tests.conftest import as_body, drain, github_headers
 from tests.fake_trackers import Forced
 from tests.integration.conftest import TOKEN
@@ -138,6 +139,10 @@ def test_a_key_result_without_progress_gets_one_reminder_a_week(rt, github, worl
                  and "okrbot:reminder=" in body]
     assert len(reminders) == 1
     assert "@alice, a check-in: **Ship the new onboarding** has had no progress for 9 days" in reminders[0]
+    assert reminders[0].endswith(
+        "Close what is done, or check in here: a comment on this issue whose first line is "
+        "`/checkin on-track|at-risk|off-track [confidence/10] [note]`, "
+        "for example `/checkin at-risk 6/10 vendor API slipped a week`.\n")
     run_due(rt, now=now + timedelta(hours=1))
     assert len([b for _, _, b in github.writes() if "okrbot:reminder=" in b]) == 1
 
@@ -266,3 +271,68 @@ def test_okrbots_own_summary_and_reminder_comments_are_recognised():
     assert is_own_comment("@alice, a check-in …\n~" + marker("jira", "jira-proj-1:2026-W49", "reminder") + "~")
     assert is_own_comment(marker("github", "gh-acme-web-12"))
     assert not is_own_comment("I think okrbot is wrong about kr gh-acme-web-12")
+
+
+# --- check-ins and reminders (issue 13): rows as the check-in apply path writes them -----------------
+
+TOKYO_TUESDAY = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # Tuesday 12:00 in Tokyo, ISO week 2026-W49 there
+
+
+def _quiet_for_days(rt, days: int, now: datetime) -> None:
+    with rt.engine.begin() as conn:
+        conn.execute(update(KeyResultEvent).values(at=now - timedelta(days=days)))
+
+
+def test_no_reminder_in_a_week_the_owner_checked_in_in_the_summarys_timezone(file_world, github):
+    from integration.summaries.post import due_reminders
+
+    rt = file_world
+    _quiet_for_days(rt, 9, TOKYO_TUESDAY)
+    # Monday 00:30 in Tokyo, the summary's timezone: this week there (in UTC still last week's Sunday)
+    store_checkin(rt, "onboarding", datetime(2026, 11, 29, 15, 30, tzinfo=UTC), 1)
+    assert due_reminders(rt, TOKYO_TUESDAY) == []
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(SummaryPost)) == 0
+
+
+def test_a_checkin_last_week_still_gets_the_reminder_that_tells_how_to_check_in(file_world, github):
+    from integration.summaries.post import due_reminders
+
+    rt = file_world
+    _quiet_for_days(rt, 9, TOKYO_TUESDAY)
+    store_checkin(rt, "onboarding", datetime(2026, 11, 29, 14, 30, tzinfo=UTC), 1)  # Sunday 23:30 in Tokyo: W48
+    store_checkin(rt, "onboarding", datetime(2026, 11, 30, 1, 0, tzinfo=UTC), n=2, withdrawn=True)  # deleted
+    [post_id] = due_reminders(rt, TOKYO_TUESDAY)
+    with rt.sessions() as s:
+        post = s.get(SummaryPost, post_id)
+        assert (post.target, post.week, post.anchor) == ("reminder:onboarding", "2026-W49",
+                                                        "github:Codertocat/Hello-World#10")
+    deliver(rt, post_id, now=TOKYO_TUESDAY)
+    [(method, path, body)] = [w for w in github.writes() if "okrbot:reminder=" in w[2]]
+    assert (method, path) == ("POST", "/repos/Codertocat/Hello-World/issues/10/comments")
+    assert body == (
+        "<!-- okrbot:reminder=onboarding:2026-W49 -->\n"
+        "@alice, a check-in: **Ship the new onboarding** has had no progress for 9 days (0% · 0 of 1 done). "
+        "Close what is done, or check in here: a comment on this issue whose first line is "
+        "`/checkin on-track|at-risk|off-track [confidence/10] [note]`, "
+        "for example `/checkin at-risk 6/10 vendor API slipped a week`.\n")
+    assert due_reminders(rt, TOKYO_TUESDAY + timedelta(hours=1)) == []  # once a week
+
+
+def test_a_key_result_no_summary_lists_counts_weeks_in_utc(file_world, github):
+    from integration.summaries.build import targets
+    from integration.summaries.post import weeks_of
+    from mappings.models import KeyResult
+
+    rt = file_world
+    with rt.sessions() as s:
+        krs = list(s.scalars(select(KeyResult).order_by(KeyResult.id)))
+        zones = weeks_of(targets(rt, s), krs)
+    assert {k: str(z) for k, z in zones.items()} == {"docs": "UTC", "onboarding": "Asia/Tokyo"}
+
+
+def test_the_jira_reminder_writes_the_command_in_wiki_markup():
+    from integration.markup import JIRA
+
+    assert JIRA.command("/checkin on-track|at-risk|off-track [confidence/10] [note]") == \
+        "{{/checkin on-track|at-risk|off-track \\[confidence/10\\] \\[note\\]}}"

@@ -5,11 +5,14 @@ a random sequence of state changes arrives as signed webhooks (the real HTTP pat
 summary must print the API's percentage, the change since the first summary in points, the items done
 this week (count and list: done now and not done at the start, item by item), the burn-up's done and
 scope (all but the dropped), and a forecast only when the history allows one (here: minutes of it, so
-"done" at 100% and "not enough history yet" otherwise).
+"done" at 100% and "not enough history yet" otherwise). Random check-ins (rows as the check-in apply path
+stores them, some withdrawn) must print the current one the contract names (`mappings.checkins.current_checkins`,
+the API's `checkin`): the owner's status beside the API's health, flagged exactly when the two differ.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import tempfile
 from datetime import UTC, date, datetime, timedelta
@@ -17,19 +20,27 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 from sqlalchemy import update
 
 from integration.apply.mapping_sync import sync_mapping_file
 from integration.config import Settings
-from integration.db import upgrade
+from integration.db import unit_of_work, upgrade
 from integration.runtime import build_runtime
 from integration.summaries.build import targets
 from integration.summaries.models import SummaryPost
 from integration.summaries.post import claim, compose
 from integration.web.app import create_app
+from mappings.checkins import current_checkins
+from mappings.models import CheckinRow
 from tests.conftest import GITHUB_SECRET, as_body, drain, github_headers
 from tests.payloads import github_issue, github_issues_event, github_sub_issue_event
 
+CHECKIN_STATUSES = ("on_track", "at_risk", "off_track")
+NOTES = ("", "vendor API slipped a week", "ping @bob and [~carol] <b>now</b> **please**", "two\nlines")
+# (status, confidence, note, hours ago, withdrawn)
+checkin = st.tuples(st.sampled_from(CHECKIN_STATUSES), st.one_of(st.none(), st.integers(0, 10)),
+                    st.sampled_from(NOTES), st.integers(0, 20 * 24), st.booleans())
 STATES = {"open": ("open", None), "done": ("closed", "completed"), "dropped": ("closed", "not_planned")}
 state = st.sampled_from(sorted(STATES))
 
@@ -61,10 +72,45 @@ def done_list(body: str) -> list[str]:
     return re.findall(r"^  - \[(#\d+)\]", section, re.M)
 
 
+def store_checkins(rt, checkins, now: datetime) -> None:
+    with unit_of_work(rt.sessions) as s:
+        for n, (status, confidence, note, hours_ago, withdrawn) in enumerate(checkins):
+            at = now - timedelta(hours=hours_ago, seconds=1)
+            s.add(CheckinRow(comment_key=f"github:codertocat/hello-world#10@{n}", kr_id="kr", verdict="accepted",
+                             status=status, confidence=confidence, note=note, author_login="alice",
+                             url=f"https://github.com/Codertocat/Hello-World/issues/10#issuecomment-{n}",
+                             written_at=at, updated_at=at, withdrawn=withdrawn))
+
+
+def check_the_checkin(body: str, rest: str, health: str, checkins, current, now: datetime) -> None:
+    standing = [c for c in checkins if not c[4]]
+    newest = min(standing, key=lambda c: c[3]) if standing else None  # the fewest hours ago
+    assert (current is None) == (newest is None)  # the contract agrees with the test's own truth
+    if newest is None:
+        assert " · no check-in yet · " in rest and "Check-in by" not in body
+        return
+    assert (current.status.value, current.confidence, current.note) == newest[:3]
+    says = f"owner says {current.status.words}"
+    differs = health in CHECKIN_STATUSES and health != current.status.value
+    flag = " ⚠️ **disagrees with the computed health**"
+    assert f" · {says}{flag if differs else ''} · " in rest
+    assert (flag in body) == differs
+    line = next(text for text in body.splitlines() if text.startswith("  Check-in by "))
+    at = now - timedelta(hours=newest[3], seconds=1)
+    said = current.status.words + (f" ({current.confidence}/10)" if current.confidence is not None else "")
+    prefix = f"  Check-in by @&#8203;alice, {at.day} {at:%b}: {said}"
+    assert line.startswith(prefix)
+    note = line[len(prefix):]
+    shown = html.unescape(MarkdownIt("commonmark", {"html": True}).renderInline(note.removeprefix(": ")))
+    assert shown.replace("\u200b", "") == " ".join(current.note.split())
+    assert (note == "") == (not current.note.strip())
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(start=st.lists(state, min_size=1, max_size=4),
-       changes=st.lists(st.tuples(st.integers(0, 3), state), max_size=8))
-def test_the_summary_prints_the_api_and_history_numbers(start, changes):
+       changes=st.lists(st.tuples(st.integers(0, 3), state), max_size=8),
+       checkins=st.lists(checkin, max_size=3, unique_by=lambda c: c[3]))
+def test_the_summary_prints_the_api_and_history_numbers(start, changes, checkins):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "okrs.yml"
         path.write_text(okrs())
@@ -109,8 +155,11 @@ def test_the_summary_prints_the_api_and_history_numbers(start, changes):
                 if index < len(start):
                     post("issues", github_issues_event("edited", child(index, name)))
             drain(rt)
+            now = datetime.now(UTC)
+            store_checkins(rt, checkins, now)
             with rt.sessions() as session:
-                body, _ = compose(rt, session, target, datetime.now(UTC))
+                body, _ = compose(rt, session, target, now)
+                current = current_checkins(session, ["kr"]).get("kr")
             api = client.get("/api/v1/key-results/kr", headers={"Authorization": "Bearer api-token"}).get_json()
             progress = api["progress"]
             percent, rest = kr_numbers(body)
@@ -133,5 +182,6 @@ def test_the_summary_prints_the_api_and_history_numbers(start, changes):
             assert progress["total"] == sum(1 for i in api["work_items"] if i["state"] != "dropped")
             wanted = "done" if (is_now or 0) >= 100 else "not enough history yet"
             assert rest.endswith(" · " + wanted)
+            check_the_checkin(body, rest, api["health"], checkins, current, now)
         finally:
             rt.close()

@@ -368,3 +368,27 @@ def test_an_anchor_that_is_not_a_github_issue_is_refused_before_any_request(api,
     with pytest.raises(ValueError):
         client.create_comment(Anchor(key), "body")
     assert len(api.calls) == 0
+
+
+# --- reactions (check-in answers) ------------------------------------------------------------------
+
+_REACTION = {"id": 1, "node_id": "MDg6UmVhY3Rpb24x", "content": "+1", "created_at": "2026-11-05T10:00:05Z",
+             "user": real_comment("created")["user"]}  # hand-made, shaped as GitHub documents the answer
+
+
+@pytest.mark.parametrize("status", [201, 200])  # 201 made; 200 it already existed (a repeat is harmless)
+def test_add_reaction_posts_the_content_once(api, client, status):
+    api.add("POST", f"{COMMENT}/reactions", json=_REACTION, status=status)
+    assert client.add_reaction(ANCHOR, "492700400", "+1") == "1"
+    [call] = api.calls
+    assert sent(call) == ("POST", f"{COMMENT}/reactions", {"content": "+1"}, f"token {TOKEN}")
+
+
+def test_add_reaction_on_a_deleted_comment_is_gone_and_a_rate_limit_says_how_long(api, client):
+    api.add("POST", f"{COMMENT}/reactions", json={"message": "Not Found"}, status=404)
+    with pytest.raises(Gone):
+        client.add_reaction(ANCHOR, "492700400", "+1")
+    api.add("POST", f"{COMMENT}/reactions", json={"message": SECONDARY}, status=403, headers={"Retry-After": "42"})
+    with pytest.raises(RateLimited) as limited:
+        client.add_reaction(ANCHOR, "492700400", "+1")
+    assert limited.value.retry_after == 42

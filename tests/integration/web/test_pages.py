@@ -77,6 +77,7 @@ def test_needs_attention_lists_ownerless_stale_and_off_track(played):
     assert section("ownership") == story.NEEDS_OWNER
     assert section("stale") == story.STALE
     assert section("health") == story.OFF_TRACK_OR_AT_RISK
+    assert section("disagree") == set()  # nobody checked in yet
 
 
 def test_the_burn_up_has_a_point_per_day_with_the_done_of_that_day(played):
@@ -102,3 +103,75 @@ def test_pages_carry_no_inline_script_or_style(played):
 
 def test_an_unknown_key_result_is_404(played):
     assert played.get("/key-results/no-such-kr").status_code == 404
+
+
+# --- check-ins (issue 13) --------------------------------------------------------------------------
+
+EVIL_NOTE = "<script>alert(1)</script> @bob <b>bold</b>"
+
+
+def _checkins(story_rt, api: dict) -> dict:
+    """alice: on track a week ago, then a status the numbers contradict yesterday (and a deleted one today);
+    dave: what the numbers say."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.checkins import store_checkin
+
+    rt, _ = story_rt
+    now = datetime.now(UTC)
+    health = api[story.ONBOARDING]["health"]
+    contrary = "off_track" if health != "off_track" else "on_track"
+    urls = {"old": store_checkin(rt, story.ONBOARDING, now - timedelta(days=7), 1, status="on_track", note=""),
+            "new": store_checkin(rt, story.ONBOARDING, now - timedelta(days=1), 2, status=contrary, confidence=3,
+                                 note=EVIL_NOTE),
+            "gone": store_checkin(rt, story.ONBOARDING, now - timedelta(hours=1), 3, status="on_track",
+                                  withdrawn=True)}
+    agreeing = api[story.SIGNUPS]["health"] if api[story.SIGNUPS]["health"] in ("on_track", "at_risk",
+                                                                                 "off_track") else "at_risk"
+    store_checkin(rt, story.SIGNUPS, now - timedelta(days=2), 4, status=agreeing, confidence=None, note="",
+                  by="dave", anchor="github:codertocat/hello-world#40")
+    return {"contrary": contrary, "agreeing": agreeing, "urls": urls}
+
+
+def test_the_dashboard_shows_the_owners_checkin_and_flags_a_disagreement(played, story_rt):
+    from mappings.checkins import CheckinStatus
+
+    api = api_key_results(played)
+    made = _checkins(story_rt, api)
+    rows = kr_rows(played.get("/").get_data(as_text=True))
+    onboarding = rows[story.ONBOARDING]
+    assert onboarding["checkin"] == CheckinStatus(made["contrary"]).words
+    assert onboarding["checkin-confidence"] == "(3/10)"
+    assert onboarding["flag-disagrees"] == "disagrees"
+    signups = rows[story.SIGNUPS]
+    assert signups["checkin"] == CheckinStatus(made["agreeing"]).words and "flag-disagrees" not in signups
+    assert "checkin" not in rows[story.LATENCY] and rows[story.LATENCY]["kr-checkin"] == "no check-in"
+
+
+def test_the_key_result_page_shows_the_current_checkin_and_the_history_newest_first(played, story_rt):
+    from mappings.checkins import CheckinStatus
+
+    made = _checkins(story_rt, api_key_results(played))
+    html = played.get(f"/key-results/{story.ONBOARDING}").get_data(as_text=True)
+    fact = kr_rows(html)[story.ONBOARDING]
+    assert fact["checkin"] == CheckinStatus(made["contrary"]).words and fact["checkin-by"] == "by alice"
+    assert fact["checkin-note"] == EVIL_NOTE  # as text: the markup is escaped
+    assert "<script>" not in html and "<b>bold</b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; @bob &lt;b&gt;bold&lt;/b&gt;" in html
+    history = html.split('<ol class="checkins">', 1)[1].split("</ol>", 1)[0]
+    links = [part.split('"', 1)[0] for part in history.split('<a href="')[1:]]
+    assert links == [made["urls"]["new"], made["urls"]["old"]]  # newest first; the deleted one is gone
+    assert "Check-ins (2)" in html
+
+
+def test_a_key_result_without_checkins_says_how_to_check_in(played):
+    html = played.get(f"/key-results/{story.LATENCY}").get_data(as_text=True)
+    assert ("No check-in yet. The owner checks in with a comment on the key result's issue: "
+            "<code>/checkin on-track|at-risk|off-track [confidence/10] [note]</code>, "
+            "for example <code>/checkin at-risk 6/10 vendor API slipped a week</code>.") in html
+
+
+def test_needs_attention_lists_where_the_owner_and_the_numbers_disagree(played, story_rt):
+    _checkins(story_rt, api_key_results(played))
+    html = played.get("/needs-attention").get_data(as_text=True)
+    assert set(kr_rows(html.split('id="disagree"')[1].split("</section>")[0])) == {story.ONBOARDING}

@@ -100,3 +100,29 @@ def test_people_and_needs_attention_list_the_right_key_results(site, page, datab
                               ("health", story.OFF_TRACK_OR_AT_RISK)):
         assert {r.get_attribute("data-kr") for r in page.locator(f"#{section} tr.kr").all()} == expected, section
     _shot(page, "needs-attention", database_url)
+
+
+def test_the_key_result_page_shows_the_owners_checkin(site, story_rt, page, database_url):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.checkins import store_checkin
+
+    rt, _ = story_rt
+    now = datetime.now(UTC)
+    store_checkin(rt, story.ONBOARDING, now - timedelta(days=3), 1, status="on_track", confidence=8, note="")
+    url = store_checkin(rt, story.ONBOARDING, now - timedelta(hours=2), 2, note="vendor API slipped <b>a week</b>")
+    page.goto(f"{site}/key-results/{story.ONBOARDING}")
+    fact = page.locator("dd.kr-checkin")
+    assert fact.locator(".checkin").inner_text() == "at risk"
+    assert fact.locator(".checkin-confidence").inner_text() == "(6/10)"
+    assert fact.locator(".checkin-note").inner_text() == "vendor API slipped <b>a week</b>"  # shown, not obeyed
+    assert fact.locator("b").count() == 0
+    assert fact.locator("a.checkin-link").get_attribute("href") == url
+    entries = page.locator("ol.checkins li.checkin-entry")
+    assert entries.count() == 2
+    assert [e.locator(".checkin").inner_text() for e in entries.all()] == ["at risk", "on track"]  # newest first
+    assert entries.first.locator("a").get_attribute("href") == url
+    _shot(page, "key-result-checkin", database_url)
+    page.goto(site + "/")
+    assert page.locator(f'tr.kr[data-kr="{story.ONBOARDING}"] .kr-checkin .checkin').inner_text() == "at risk"
+    _shot(page, "dashboard-checkin", database_url)

@@ -382,3 +382,60 @@ def test_the_app_manifest_asks_for_exactly_what_okrbot_needs():
     assert all(is_used(event, None) or event in ("issues", "sub_issues", "issue_comment", "milestone")
                for event in manifest["default_events"])
     assert sorted(manifest["default_events"]) == ["issue_comment", "issues", "milestone", "sub_issues"]
+
+
+# --- check-ins (issue 13): rows as the check-in apply path writes them ------------------------------
+
+
+def store_checkin(rt, n: int, status: str = "at_risk", confidence: int | None = 6,
+                  note: str = "vendor API slipped a week", at: datetime | None = None, withdrawn: bool = False) -> None:
+    from tests.checkins import store_checkin as store
+
+    store(rt, KR, at or datetime(2026, 12, 2, 9, 30, tzinfo=UTC), n, status=status, confidence=confidence, note=note,
+          withdrawn=withdrawn)
+
+
+def note_checkin(rt) -> list[int]:
+    from integration.db import unit_of_work
+    from integration.writeback.outbox import note_changes
+
+    with unit_of_work(rt.sessions) as s:  # what the apply path does for a key result whose check-in changed
+        return note_changes(s, {KR}, datetime.now(UTC), rt.settings.write_delay)
+
+
+def test_a_checkin_rewrites_the_living_comment(rt, github, post):
+    key_result_with_children(post)
+    send(rt, entry(rt).id, now=later())
+    assert "Check-in" not in github.writes()[-1][2]
+    store_checkin(rt, 2001)
+    assert note_checkin(rt) == [entry(rt).id]  # the entry is pending again
+    send(rt, entry(rt).id, now=later())
+    (method, path, body) = github.writes()[-1]
+    assert (method, path) == ("PATCH", "/repos/Codertocat/Hello-World/issues/comments/1001")
+    assert "\nCheck-in by @&#8203;alice, 2 Dec: at risk (6/10): vendor API slipped a week\n" in body
+    assert re.search(r"@\w", body) is None  # nobody is notified by the edit
+
+    store_checkin(rt, 2002, status="on_track", confidence=None, note="", at=datetime(2026, 12, 3, 9, tzinfo=UTC))
+    note_checkin(rt)
+    send(rt, entry(rt).id, now=later())
+    assert "\nCheck-in by @&#8203;alice, 3 Dec: on track\n" in github.writes()[-1][2]
+    assert len(github.on(10)) == 1  # still the one living comment
+
+
+def test_a_key_result_with_a_checkin_and_no_work_gets_its_comment(rt, github, post):
+    post(github_issues_event("opened", parent()))
+    store_checkin(rt, 2001, confidence=None)
+    note_checkin(rt)
+    assert send(rt, entry(rt).id, now=later()) is None
+    [(method, _path, body)] = github.writes()
+    assert method == "POST" and "`░░░░░░░░░░` 0% · 0 of 1 done" in body  # the anchor alone counts as the work
+    assert "\nCheck-in by @&#8203;alice, 2 Dec: at risk: vendor API slipped a week\n" in body
+
+
+def test_a_withdrawn_checkin_is_not_shown(rt, github, post):
+    post(github_issues_event("opened", parent()))
+    store_checkin(rt, 2001, withdrawn=True)
+    note_checkin(rt)
+    assert send(rt, entry(rt).id, now=later()) is None
+    assert (entry(rt).state, entry(rt).last_error) == ("skipped", "no progress to show yet")
+    assert github.writes() == []
