@@ -8,8 +8,9 @@ mappings/, the outbox, write budget, sync state and summary posts in integration
 from __future__ import annotations
 
 from datetime import UTC
+from functools import cache
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -52,3 +53,35 @@ def upsert_insert(dialect_name: str, model):
     from sqlalchemy.dialects import postgresql, sqlite
 
     return (postgresql if dialect_name == "postgresql" else sqlite).insert(getattr(model, "__table__", model))
+
+
+
+INT32_MAX = 2**31 - 1  # an Integer column is 32 bits on PostgreSQL
+
+
+class OutOfBounds(ValueError):
+    """A value its column cannot hold (too long, too large): refused before the insert, the same on
+    SQLite (which would store it) and PostgreSQL (which would fail the statement)."""
+
+
+@cache
+def column_bounds(table) -> tuple[dict[str, int], tuple[str, ...]]:
+    """A table's length-limited string columns with their lengths, and its 32-bit integer columns."""
+    lengths = {c.name: c.type.length for c in table.columns if isinstance(c.type, String) and c.type.length}
+    ints = tuple(c.name for c in table.columns if type(c.type) is Integer)
+    return lengths, ints
+
+
+def check_bounds(model, rows: list[dict]) -> None:
+    """OutOfBounds for the first value in `rows` that its column of `model`'s table cannot hold."""
+    table = getattr(model, "__table__", model)
+    lengths, ints = column_bounds(table)
+    for row in rows:
+        for name, limit in lengths.items():
+            value = row.get(name)
+            if isinstance(value, str) and len(value) > limit:
+                raise OutOfBounds(f"{table.name}.{name} would hold {len(value)} characters; it holds at most {limit}")
+        for name in ints:
+            value = row.get(name)
+            if isinstance(value, int) and not -INT32_MAX - 1 <= value <= INT32_MAX:
+                raise OutOfBounds(f"{table.name}.{name} would hold {value}; it holds at most {INT32_MAX}")

@@ -129,6 +129,23 @@ def _csv(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
+MAX_WEBHOOK_SECRETS = 2  # the current secret and, during a rotation, the new one
+
+
+def _webhook_secrets(name: str, value: str) -> tuple[str, ...]:
+    """One secret, or two separated by a comma while a secret is rotated (README: rotating)."""
+    secrets = tuple(part.strip() for part in value.split(","))
+    if not value.strip():
+        return ()  # set but empty: no secret, so every delivery is refused (fail closed)
+    if any(not s for s in secrets):
+        raise ConfigError(f"{PREFIX}{name}: an empty value between the commas; give one secret, or two "
+                          "separated by one comma while rotating")
+    if len(secrets) > MAX_WEBHOOK_SECRETS:
+        raise ConfigError(f"{PREFIX}{name}: {len(secrets)} secrets given, at most {MAX_WEBHOOK_SECRETS} "
+                          "(the current one and the new one while rotating)")
+    return secrets
+
+
 def _bool(name: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -166,8 +183,8 @@ def _check_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
 _PARSERS = {
     "DATABASE_URL": ("database_url", lambda n, v: _check_url(n, v, ("sqlite", "postgresql"))),
     "QUEUE_URL": ("queue_url", lambda n, v: _check_url(n, v, ("sqlite", "redis", "rediss"))),
-    "GITHUB_WEBHOOK_SECRET": ("github_webhook_secrets", lambda n, v: _csv(v)),
-    "JIRA_WEBHOOK_SECRET": ("jira_webhook_secrets", lambda n, v: _csv(v)),
+    "GITHUB_WEBHOOK_SECRET": ("github_webhook_secrets", lambda n, v: _webhook_secrets(n, v)),
+    "JIRA_WEBHOOK_SECRET": ("jira_webhook_secrets", lambda n, v: _webhook_secrets(n, v)),
     "INSECURE_ACCEPT_UNSIGNED": ("insecure_accept_unsigned", _bool),
     "GITHUB_ALLOWED": ("github_allowed", lambda n, v: _github_allowed(n, v)),
     "JIRA_ALLOWED_SITES": ("jira_allowed_sites", lambda n, v: _jira_sites(n, v)),

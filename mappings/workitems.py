@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, case, func, literal_column, select, tuple_, up
 from sqlalchemy.orm import Session
 
 from core.events import Event, WorkItemSnapshot
-from core.schema import upsert_insert
+from core.schema import check_bounds, upsert_insert
 
 from .keys import GITHUB, WorkItemKey, key_is
 from .models import WorkItem
@@ -161,6 +161,7 @@ def _multirow(dialect) -> _MultiRowUpsert:
 
 def _upsert(session: Session, rows: list[dict]) -> None:
     """Newest wins, per column group; rows are in key order (the lock order)."""
+    check_bounds(WorkItem, rows)  # a tracker's overlong value: that delivery fails, with the reason
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql":  # a server: one round trip for the batch
         _multirow(dialect).execute(session, rows)

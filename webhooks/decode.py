@@ -1,42 +1,134 @@
-"""Bytes to a JSON object: shared by the receiver (to answer 400 at once) and the worker."""
+"""Bytes to a JSON object: shared by the receiver (to answer 400 at once) and the worker.
+
+A body is UTF-8 JSON, an object, nested at most `MAX_DEPTH` levels (checked before it is parsed, so
+a body of ten thousand `[` is a 400, not a RecursionError), with finite numbers that fit in 64 bits.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import re
+from itertools import accumulate
 from urllib.parse import parse_qs
 
 from .errors import ContentTypeError, PayloadError
 
 JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_DEPTH = 64  # GitHub's and Jira's bodies nest fewer than 10 levels
+MAX_INT = 2**63 - 1  # every id and number the trackers send fits a signed 64-bit integer
+_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
+def _charset(content_type: str) -> str | None:
+    for param in content_type.split(";")[1:]:
+        name, _sep, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None
+
+
 def check_content_type(content_type: str | None, allow_form: bool) -> str:
+    """The media type, if it is one okrbot reads (JSON, or GitHub's form), in UTF-8; else 415."""
     kind = media_type(content_type)
-    if kind == JSON_TYPE or (allow_form and kind == FORM_TYPE):
-        return kind
-    allowed = JSON_TYPE + (f" or {FORM_TYPE}" if allow_form else "")
-    raise ContentTypeError(f"unsupported content type {kind or 'none'!r}: send {allowed}")
+    if not (kind == JSON_TYPE or (allow_form and kind == FORM_TYPE)):
+        allowed = JSON_TYPE + (f" or {FORM_TYPE}" if allow_form else "")
+        raise ContentTypeError(f"unsupported content type {kind[:100] or 'none'!r}: send {allowed}")
+    charset = _charset(content_type or "")
+    if charset not in (None, "utf-8", "utf8"):
+        raise ContentTypeError(f"unsupported charset {charset[:40]!r}: send UTF-8")
+    return kind
+
+
+def _text(body: bytes, what: str) -> str:
+    if body.startswith(b"\xef\xbb\xbf"):
+        raise PayloadError(f"{what} starts with a byte order mark: send UTF-8 without one")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PayloadError(f"{what} is not UTF-8: invalid byte at position {exc.start}") from None
+
+
+def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
+    """PayloadError when the JSON text nests (or opens) deeper than `limit` arrays and objects.
+
+    Outside strings, only the brackets are kept, and the deepest running count of them is taken;
+    the regexes, map, accumulate and max all run in C, so a 25 MB body takes well under a second.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    if max(accumulate(map(_STEP.__getitem__, brackets)), default=0) > limit:
+        raise PayloadError(f"JSON nested deeper than {limit} levels")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _bounded(text: str) -> int:
+    value = int(text)  # Python refuses more than 4300 digits itself (ValueError)
+    if abs(value) > MAX_INT:
+        raise ValueError(f"number {text[:40]}... does not fit in 64 bits")
+    return value
+
+
+def _constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _form_payload(text: str) -> str:
+    try:
+        fields = parse_qs(text, strict_parsing=True, max_num_fields=100, errors="strict")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise PayloadError(f"malformed form body: {exc}") from None
+    if "payload" not in fields:
+        raise PayloadError("form body has no payload field")
+    if len(fields["payload"]) > 1:
+        raise PayloadError("form body has more than one payload field")
+    return fields["payload"][0]
 
 
 def decode_body(body: bytes, kind: str) -> dict:
     """The payload object. GitHub's form encoding carries the JSON in a `payload=` field."""
+    text = _text(body, "body")
     if kind == FORM_TYPE:
-        try:
-            fields = parse_qs(body.decode("utf-8"), strict_parsing=True, max_num_fields=100)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise PayloadError(f"malformed form body: {exc}") from None
-        if "payload" not in fields:
-            raise PayloadError("form body has no payload field")
-        body = fields["payload"][0].encode("utf-8")
+        text = _form_payload(text)
+    check_depth(text)
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+        payload = json.loads(text, parse_float=_finite, parse_int=_bounded, parse_constant=_constant)
+    except ValueError as exc:
         raise PayloadError(f"invalid JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise PayloadError(f"JSON body must be an object, got {type(payload).__name__}")
+    if "\\u" in text:  # only an escape can put a NUL or a lone surrogate into a string
+        _check_strings(payload)
     return payload
+
+
+def _storable(text: str) -> bool:
+    return "\x00" not in text and not any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def _check_strings(value: object) -> None:
+    """PayloadError for a NUL or a lone surrogate anywhere: PostgreSQL cannot store either in text."""
+    if isinstance(value, str):
+        if not _storable(value):
+            raise PayloadError("JSON string holds a NUL character or a lone surrogate (\\u0000, \\ud800)")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key)
+            _check_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_strings(item)

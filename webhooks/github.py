@@ -67,6 +67,7 @@ IGNORED_EVENTS = frozenset({
     "repository_dispatch", "github_app_authorization", "installation_target", "meta", "merge_group",
     "code_scanning_alert", "dependabot_alert", "secret_scanning_alert", "security_advisory",
 })
+KNOWN_EVENTS = frozenset(USED_EVENTS) | IGNORED_EVENTS | {"ping"}  # the metrics labels
 
 _DROPPED_REASONS = frozenset({"not_planned", "duplicate"})
 
@@ -332,13 +333,14 @@ def _key(repo: str, number: int) -> str:
 
 
 def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A GitHub number or id: a positive integer (a key cannot hold `#-1`), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _need_int(obj: dict, name: str, where: str) -> int:
     value = _int(obj.get(name))
     if value is None:
-        raise PayloadError(f"{where} without `{name}`")
+        raise PayloadError(f"{where} without `{name}` (a positive integer)")
     return value
 
 

@@ -63,6 +63,7 @@ IGNORED_EVENTS = frozenset({
     "option_timetracking_changed", "issue_property_set", "issue_property_deleted",
     "attachment_created", "attachment_deleted", "filter_created", "filter_updated", "filter_deleted",
 })
+KNOWN_EVENTS = USED_EVENTS | IGNORED_EVENTS  # the metrics labels
 
 _COMMENT_ISSUE_ID = re.compile(r"/issue/(\d+)/comment/")
 
@@ -305,7 +306,10 @@ def _updated_at(fields: dict, payload: dict) -> datetime:
         return _parse_time(value, "fields.updated")
     timestamp = payload.get("timestamp")
     if isinstance(timestamp, int | float) and not isinstance(timestamp, bool):
-        return datetime.fromtimestamp(timestamp / 1000, UTC)
+        try:
+            return datetime.fromtimestamp(timestamp / 1000, UTC)
+        except (ValueError, OverflowError, OSError):
+            raise PayloadError(f"delivery timestamp {timestamp!r} is not a time in milliseconds") from None
     raise PayloadError("issue without `fields.updated` nor a delivery `timestamp`")
 
 

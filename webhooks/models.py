@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.schema import Base, UTCDateTime
 
+from .bounds import ACTION_CHARS, DELIVERY_ID_CHARS, EVENT_CHARS
+
 # Delivery states. IGNORED: stored and acknowledged, never applied (out of scope, or the App may not act
 # there); `last_error` then holds the reason, as `okrbot deliveries` shows it.
 RECEIVED, PROCESSED, FAILED, IGNORED = "received", "processed", "failed", "ignored"
@@ -25,9 +27,9 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tracker: Mapped[str] = mapped_column(String(16))
-    delivery_id: Mapped[str] = mapped_column(String(200))
-    event: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str | None] = mapped_column(String(100))
+    delivery_id: Mapped[str] = mapped_column(String(DELIVERY_ID_CHARS))
+    event: Mapped[str] = mapped_column(String(EVENT_CHARS))
+    action: Mapped[str | None] = mapped_column(String(ACTION_CHARS))
     headers: Mapped[dict] = mapped_column(JSON)
     body: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from . import github, jira
+from .bounds import ACTION_CHARS, DELIVERY_ID_CHARS, EVENT_CHARS, NOT_READ, bounded, metrics_label, single_header
 from .decode import check_content_type, decode_body
 from .errors import PayloadError, SignatureError, TooLargeError, WebhookError
 from .inbox import InboxUnavailable, IncomingDelivery
@@ -37,7 +38,7 @@ class Outcome:
     status: int
     name: str
     body: dict | None
-    event: str = "-"
+    event: str = NOT_READ
     action: str | None = None
     delivery_id: str = "-"
 
@@ -56,13 +57,35 @@ def _header(environ: dict, name: str) -> str:
     return environ.get(_wsgi_key(name), "").strip()
 
 
-def _read_body(limit: int) -> bytes:
-    if request.content_length is not None and request.content_length > limit:
-        raise TooLargeError(f"body of {request.content_length} bytes exceeds the limit of {limit}")
+def _read_body(environ: dict, limit: int) -> bytes:
+    """The body, at most `limit` bytes (413 beyond), whole (400 when it ends before its length)."""
+    length = request.content_length
+    if length is None and environ.get("wsgi.input_terminated"):
+        # chunked, no Content-Length: the server ends the stream. Werkzeug's own guard would cut
+        # the body at the limit without a word, so it is read here, one byte past the limit.
+        body = _read_at_most(environ["wsgi.input"], limit + 1)
+        if len(body) > limit:
+            raise TooLargeError(f"body exceeds the limit of {limit} bytes")
+        return body
+    if length is not None and length > limit:
+        raise TooLargeError(f"body of {length} bytes exceeds the limit of {limit}")
     try:
-        return request.get_data(cache=True)  # bounded by MAX_CONTENT_LENGTH, streamed bodies too
+        body = request.get_data(cache=True)
     except RequestEntityTooLarge:
         raise TooLargeError(f"body exceeds the limit of {limit} bytes") from None
+    except ClientDisconnected:  # the development server's word for a body that ended early
+        body = b""
+    if length is not None and len(body) < length:
+        raise PayloadError(f"body ended before its Content-Length of {length} bytes")
+    return body
+
+
+def _read_at_most(stream, size: int, chunk: int = 64 * 1024) -> bytes:
+    parts, left = [], size
+    while left > 0 and (part := stream.read(min(chunk, left))):
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
 
 
 def _verify(rt, environ: dict, tracker: str, body: bytes, header_name: str, secrets: tuple[str, ...]) -> None:
@@ -89,9 +112,13 @@ def _store(rt, environ: dict, tracker: str, delivery_id: str, event: str, action
     return Outcome(202, "accepted", {"status": "accepted", "delivery": delivery_id}, event, action, delivery_id)
 
 
+def _action(value: object) -> str | None:
+    return bounded("action", value, ACTION_CHARS) if isinstance(value, str) else None
+
+
 def _github(rt, environ: dict) -> Outcome:
     kind = check_content_type(environ.get("CONTENT_TYPE"), allow_form=True)
-    body = _read_body(rt.settings.max_body_bytes)
+    body = _read_body(environ, rt.settings.max_body_bytes)
     _verify(rt, environ, "github", body, "X-Hub-Signature-256", rt.settings.github_webhook_secrets)
     event = _header(environ, "X-GitHub-Event")
     delivery_id = _header(environ, "X-GitHub-Delivery")
@@ -99,8 +126,10 @@ def _github(rt, environ: dict) -> Outcome:
         raise PayloadError("missing X-GitHub-Event header")
     if not delivery_id:
         raise PayloadError("missing X-GitHub-Delivery header")
+    single_header("X-GitHub-Event", event, EVENT_CHARS)
+    single_header("X-GitHub-Delivery", delivery_id, DELIVERY_ID_CHARS)
     payload = decode_body(body, kind)
-    action = payload.get("action") if isinstance(payload.get("action"), str) else None
+    action = _action(payload.get("action"))
     if event == "ping":
         return Outcome(200, "ping", {"status": "pong", "zen": payload.get("zen")}, event, action, delivery_id)
     if not github.is_used(event, action):
@@ -110,17 +139,18 @@ def _github(rt, environ: dict) -> Outcome:
 
 def _jira(rt, environ: dict) -> Outcome:
     check_content_type(environ.get("CONTENT_TYPE"), allow_form=False)
-    body = _read_body(rt.settings.max_body_bytes)
+    body = _read_body(environ, rt.settings.max_body_bytes)
     _verify(rt, environ, "jira", body, "X-Hub-Signature", rt.settings.jira_webhook_secrets)
     payload = decode_body(body, "application/json")
     event = payload.get("webhookEvent")
     if not isinstance(event, str) or not event:
         raise PayloadError("body has no webhookEvent")
+    bounded("webhookEvent", event, EVENT_CHARS)
     # Jira Server/Data Center sends no identifier; the body itself then identifies the delivery.
-    delivery_id = (_header(environ, "X-Atlassian-Webhook-Identifier")
-                   or "sha256:" + hashlib.sha256(body).hexdigest())
-    action = payload.get("issue_event_type_name")
-    action = action if isinstance(action, str) else None
+    delivery_id = single_header("X-Atlassian-Webhook-Identifier",
+                                _header(environ, "X-Atlassian-Webhook-Identifier"), DELIVERY_ID_CHARS)
+    delivery_id = delivery_id or "sha256:" + hashlib.sha256(body).hexdigest()
+    action = _action(payload.get("issue_event_type_name"))
     if not jira.is_used(event):
         return Outcome(204, "ignored", None, event, action, delivery_id)
     return _store(rt, environ, "jira", delivery_id, event, action, body)
@@ -136,7 +166,8 @@ def _answer(tracker: str, handler) -> Response:
         if isinstance(exc, SignatureError):
             log.warning("%s delivery refused: %s", tracker, exc.message)
     ms = (time.perf_counter() - started) * 1000
-    rt.metrics.delivery(tracker, outcome.event, outcome.name)
+    known = github.KNOWN_EVENTS if tracker == "github" else jira.KNOWN_EVENTS
+    rt.metrics.delivery(tracker, metrics_label(outcome.event, known), outcome.name)
     log.info("delivery id=%s tracker=%s event=%s action=%s outcome=%s status=%d ms=%.1f",
              outcome.delivery_id, tracker, outcome.event, outcome.action or "-", outcome.name,
              outcome.status, ms)

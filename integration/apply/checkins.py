@@ -24,7 +24,7 @@ from functools import cache
 from sqlalchemy import Integer, bindparam, func, literal_column, select, tuple_, update
 
 from core.events import Event
-from core.schema import UTCDateTime, upsert_insert
+from core.schema import UTCDateTime, check_bounds, upsert_insert
 from mappings.checkin_command import CheckinCommand, read_checkin
 from mappings.checkin_rules import Verdict, verdict_of
 from mappings.checkins import ACCEPTED
@@ -175,6 +175,7 @@ def _upsert(session, rows: list[dict]) -> set[str]:
     """The versions that won (inserted, or newer than what was stored)."""
     if not rows:
         return set()
+    check_bounds(CheckinRow, rows)  # an overlong login or id: the delivery fails, with the reason
     upsert, _withdraw_stmt = _statements(session.get_bind().dialect.name)
     return set(session.connection().execute(upsert, rows).scalars())
 

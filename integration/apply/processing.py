@@ -25,7 +25,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from core.events import Event, Parsed
-from core.schema import upsert_insert
+from core.schema import check_bounds, upsert_insert
 from mappings.keyresults import Attribution, apply_items
 from mappings.keys import WorkItemKey
 from mappings.scope import Scope
@@ -159,6 +159,7 @@ def note_installations(session, batch: list[Parsed], now: datetime) -> None:
     changed = [{"repo": r, "installation_id": i, "updated_at": now} for r, i in sorted(wanted.items())
                if known.get(r) != i]
     if changed:
+        check_bounds(GithubInstallation, changed)
         insert = upsert_insert(session.get_bind().dialect.name, GithubInstallation)
         session.execute(insert.values(changed).on_conflict_do_update(
             index_elements=["repo"], set_={"installation_id": insert.excluded.installation_id,
@@ -217,6 +218,9 @@ def _claim_and_apply(rt, ids: list[int], now: datetime | None = None) -> BatchRe
                 batch.append((row.id, parse_delivery(rt, row)))
             except PayloadError as exc:
                 unparseable.append((row.id, f"unparseable body: {exc.message}"))
+            except Exception as exc:  # the parsers are pure: the same bytes would fail again
+                log.error("the parser failed on delivery %s", row.id, exc_info=exc)
+                unparseable.append((row.id, f"unparseable body: {type(exc).__name__}: {exc}"))
             result.received_at[row.id] = (row.tracker, row.received_at)
         batch, result.ignored = screen(session, rt.settings.scope, batch)
         if batch:
@@ -310,9 +314,18 @@ def process_delivery(rt, delivery_pk: int) -> float | None:
     return process_deliveries(rt, [delivery_pk]).get(delivery_pk)
 
 
+def is_permanent(exc: BaseException) -> bool:
+    """Whether applying the same body again must fail the same way: a value the domain refuses, or
+    one the database cannot store (SQLSTATE class 22: too long, out of range, bad text)."""
+    if isinstance(exc, DBAPIError):
+        return getattr(exc.orig, "sqlstate", None) is not None and exc.orig.sqlstate.startswith("22")
+    return isinstance(exc, PayloadError | ValueError)
+
+
 def _failed(rt, delivery_pk: int, exc: Exception) -> dict[int, float]:
     log.error("delivery %s failed", delivery_pk, exc_info=exc)
-    delay = _record_failure(rt, delivery_pk, f"{type(exc).__name__}: {exc}")
+    reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    delay = _record_failure(rt, delivery_pk, reason, permanent=is_permanent(exc))
     return {} if delay is None else {delivery_pk: delay}
 
 
@@ -356,14 +369,15 @@ def schedule_backfills(rt, kr_ids: set[str]) -> None:
             log.warning("queue unreachable, backfill of %s left to the next reconcile: %s", kr_id, exc)
 
 
-def _record_failure(rt, delivery_pk: int, error: str) -> float | None:
+def _record_failure(rt, delivery_pk: int, error: str, permanent: bool = False) -> float | None:
+    """Note a failed attempt; retry later, unless it is permanent or the attempts are used up."""
     with unit_of_work(rt.sessions) as session:
         delivery = session.get(Delivery, delivery_pk, with_for_update=True)
         if delivery is None or delivery.status != RECEIVED:
             return None
         delivery.attempts += 1
         delivery.last_error = error[:2000]
-        delay = rt.settings.retry.delay(delivery.attempts)
+        delay = None if permanent else rt.settings.retry.delay(delivery.attempts)
         if delay is None:
             delivery.status, delivery.next_attempt_at = FAILED, None
             log.error("delivery %s (%s %s) failed for good after %d attempt(s): %s", delivery_pk,

@@ -185,7 +185,7 @@ def test_bad_github_requests(rt, client, mutate, status, error):
     [
         (b'{"action": "opened", "issue": {', "invalid JSON"),
         (b"[1, 2]", "JSON body must be an object, got list"),
-        (b"\xff\xfe", "invalid JSON"),
+        (b"\xff\xfe", "body is not UTF-8"),
     ],
 )
 def test_malformed_bodies_answer_400(rt, client, body, error):

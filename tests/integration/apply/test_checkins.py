@@ -25,6 +25,7 @@ from tests.payloads import (
     jira_host,
     jira_issue_event,
 )
+from webhooks.models import FAILED, Delivery
 
 KR = "gh-codertocat-hello-world-10"
 ISSUE = "/repos/Codertocat/Hello-World/issues"
@@ -334,3 +335,13 @@ def test_jira_server_both_shapes_of_one_comment_are_one_checkin_answered_once(ma
     assert row.url == f"http://{host}/browse/PROJ-1?focusedCommentId=900"
     [(_method, path, body)] = writes
     assert path == "/rest/api/2/issue/PROJ-1/comment" and body.startswith("Only Alice can check in")
+
+
+def test_a_login_longer_than_its_column_fails_the_delivery_with_the_reason(rt, github, post):
+    post(github_issues_event("opened", anchor()), "issues")
+    post(comment(author="m" * 250, body="/checkin on-track 9/10"))
+    assert rows(rt) == {} and answers(rt) == []
+    with rt.sessions() as s:
+        [failed] = s.scalars(select(Delivery).where(Delivery.status == FAILED))
+    assert (failed.event, failed.attempts, failed.last_error) == (
+        "issue_comment", 1, "OutOfBounds: checkins.author_login would hold 250 characters; it holds at most 200")

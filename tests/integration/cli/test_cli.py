@@ -53,7 +53,7 @@ def test_bad_configuration_stops_the_start_with_one_line(variable, value, messag
 
 
 def test_secrets_are_lists_for_rotation_and_defaults_are_local():
-    settings = load_settings({"OKRBOT_GITHUB_WEBHOOK_SECRET": "new, old ,"})
+    settings = load_settings({"OKRBOT_GITHUB_WEBHOOK_SECRET": "new, old "})
     assert settings.github_webhook_secrets == ("new", "old")
     defaults = load_settings({})
     assert defaults.database_url == "sqlite:///okrbot.db"
