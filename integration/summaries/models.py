@@ -21,7 +21,7 @@ class SummaryPost(Base):
     target: Mapped[str] = mapped_column(String(300))  # summary target id, or "reminder:<kr id>"
     anchor: Mapped[str] = mapped_column(String(300))  # where it is posted
     week: Mapped[str] = mapped_column(String(16))  # ISO week, e.g. "2026-W49" (or a manual post's stamp)
-    state: Mapped[str] = mapped_column(String(16))  # pending | sending | sent | failed
+    state: Mapped[str] = mapped_column(String(16))  # pending | sending | sent | failed | held
     body: Mapped[str] = mapped_column(Text)
     data: Mapped[dict] = mapped_column(JSON, default=dict)  # percent per key result, for next week's delta
     comment_id: Mapped[str | None] = mapped_column(String(100))
