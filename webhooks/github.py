@@ -22,10 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import partial
 from types import MappingProxyType
-from urllib.parse import urlsplit
 
 from core.events import (
     DONE,
@@ -41,6 +39,7 @@ from core.events import (
     WorkItemSnapshot,
 )
 
+from . import github_fields as fields
 from .errors import PayloadError
 
 TRACKER = "github"
@@ -113,7 +112,7 @@ def parse(event: str, payload: dict, options: GithubOptions) -> Parsed:
     events: tuple = ()
     if handler is not None and is_used(event, action):
         events = handler(_Delivery(event, action, payload, options))
-    return Parsed(TRACKER, event, action, events, installation_id=_installation_id_of(payload),
+    return Parsed(TRACKER, event, action, events, installation_id=fields.installation_id_of(payload),
                   origin=origin_of(payload))
 
 
@@ -121,12 +120,12 @@ def origin_of(payload: dict) -> Origin:
     """The repository the delivery is about (`repository.full_name`, else the issue's `repository_url`),
     or, when it names none (`installation` events), only the installation's account."""
     issue = payload.get("issue")
-    repo = _full_name(payload.get("repository")) or (
-        _repo_from_url(issue.get("repository_url")) if isinstance(issue, dict) else None)
+    repo = fields.full_name(payload.get("repository")) or (
+        fields.repo_from_url(issue.get("repository_url")) if isinstance(issue, dict) else None)
     if repo is not None:
         return Origin(TRACKER, owner=repo.split("/", 1)[0], repo=repo)
     installation = payload.get("installation")
-    return Origin(TRACKER, owner=_account(installation) if isinstance(installation, dict) else None)
+    return Origin(TRACKER, owner=fields.account(installation) if isinstance(installation, dict) else None)
 
 
 # --- handlers -------------------------------------------------------------------------------
@@ -134,10 +133,10 @@ def origin_of(payload: dict) -> Origin:
 
 def _issue_item(d: _Delivery) -> WorkItemSnapshot | None:
     """The snapshot of `payload.issue`, or None when it is a pull request."""
-    issue = _obj(d.payload, "issue", f"{d.event}.{d.action}")
+    issue = fields.obj(d.payload, "issue", f"{d.event}.{d.action}")
     if issue.get("pull_request") is not None:
         return None
-    return _snapshot(issue, _delivery_repo(d.payload, issue), d.options)
+    return _snapshot(issue, fields.delivery_repo(d.payload, issue), d.options)
 
 
 def _on_issue(d: _Delivery) -> tuple[Event, ...]:
@@ -145,7 +144,7 @@ def _on_issue(d: _Delivery) -> tuple[Event, ...]:
     if item is None:
         return ()
     removed = item.key if d.action == "deleted" else None
-    return (Event(TRACKER, d.action, item, actor=_actor(d.payload), removed_key=removed,
+    return (Event(TRACKER, d.action, item, actor=fields.actor(d.payload), removed_key=removed,
                   changes=_issue_changes(d.payload)),)
 
 
@@ -153,64 +152,66 @@ def _on_transferred(d: _Delivery) -> tuple[Event, ...]:
     item = _issue_item(d)
     if item is None:
         return ()
-    changes = _obj(d.payload, "changes", "issues.transferred")
-    new_issue = _obj(changes, "new_issue", "issues.transferred changes")
-    new_repo = _first(_full_name(changes.get("new_repository")),
-                      _repo_from_url(new_issue.get("repository_url")),
+    changes = fields.obj(d.payload, "changes", "issues.transferred")
+    new_issue = fields.obj(changes, "new_issue", "issues.transferred changes")
+    new_repo = fields.first_of(fields.full_name(changes.get("new_repository")),
+                      fields.repo_from_url(new_issue.get("repository_url")),
                       what="issues.transferred changes.new_repository")
-    new_key = _key(new_repo, _need_int(new_issue, "number", "changes.new_issue"))
-    return (Event(TRACKER, "transferred", item, actor=_actor(d.payload), removed_key=item.key,
+    new_key = fields.key(new_repo, fields.need_int(new_issue, "number", "changes.new_issue"))
+    return (Event(TRACKER, "transferred", item, actor=fields.actor(d.payload), removed_key=item.key,
                   new_key=new_key),)
 
 
 def _on_sub_issues(d: _Delivery, linked: bool) -> tuple[Event, ...]:
     p = d.payload
-    sub = _obj(p, "sub_issue", f"sub_issues.{d.action}")
-    parent_issue = _obj(p, "parent_issue", f"sub_issues.{d.action}")
+    sub = fields.obj(p, "sub_issue", f"sub_issues.{d.action}")
+    parent_issue = fields.obj(p, "parent_issue", f"sub_issues.{d.action}")
     # sub_issue_*: delivered to the parent's repository; parent_issue_*: to the sub-issue's.
     from_parent_side = d.action.startswith("sub_issue_")
     here = p.get("repository")
-    sub_repo = _linked_repo(sub, p.get("sub_issue_repo"), None if from_parent_side else here, "sub_issue")
-    parent_repo = _linked_repo(parent_issue, p.get("parent_issue_repo"), here if from_parent_side else None,
+    sub_repo = fields.linked_repo(sub, p.get("sub_issue_repo"), None if from_parent_side else here, "sub_issue")
+    parent_repo = fields.linked_repo(parent_issue, p.get("parent_issue_repo"), here if from_parent_side else None,
                                "parent_issue")
     parent = _snapshot(parent_issue, parent_repo, d.options)
-    parent_id = _id_text(p.get("parent_issue_id")) or parent.id
+    parent_id = fields.id_text(p.get("parent_issue_id")) or parent.id
     item = _snapshot(sub, sub_repo, d.options, parent_key=parent.key if linked else None,
                      parent_id=parent_id if linked else None, parent_known=True)
-    return (Event(TRACKER, "linked" if linked else "unlinked", item, actor=_actor(p), parent=parent),)
+    return (Event(TRACKER, "linked" if linked else "unlinked", item, actor=fields.actor(p), parent=parent),)
 
 
 def _on_comment(d: _Delivery) -> tuple[Event, ...]:
     item = _issue_item(d)
     if item is None:
         return ()
-    comment = _comment(_obj(d.payload, "comment", f"issue_comment.{d.action}"))
-    return (Event(TRACKER, COMMENT_KINDS[d.action], item, actor=_actor(d.payload), comment=comment),)
+    comment = _comment(fields.obj(d.payload, "comment", f"issue_comment.{d.action}"))
+    return (Event(TRACKER, COMMENT_KINDS[d.action], item, actor=fields.actor(d.payload), comment=comment),)
 
 
 def _on_milestone(d: _Delivery) -> tuple[MilestoneEvent, ...]:
-    milestone = _obj(d.payload, "milestone", f"milestone.{d.action}")
-    repo = _first(_full_name(d.payload.get("repository")), _repo_from_url(milestone.get("url")),
+    milestone = fields.obj(d.payload, "milestone", f"milestone.{d.action}")
+    repo = fields.first_of(fields.full_name(d.payload.get("repository")), fields.repo_from_url(milestone.get("url")),
                   what="milestone repository")
-    number = _need_int(milestone, "number", "milestone")
+    number = fields.need_int(milestone, "number", "milestone")
     state = milestone.get("state") if milestone.get("state") in ("open", "closed") else "open"
-    return (MilestoneEvent(d.action, f"{repo}/{number}", _text(milestone.get("title")) or "", state),)
+    return (MilestoneEvent(d.action, f"{repo}/{number}", fields.text(milestone.get("title")) or "", state),)
 
 
 def _on_installation(d: _Delivery) -> tuple[InstallationEvent, ...]:
-    installation = _obj(d.payload, "installation", f"installation.{d.action}")
-    repos = _repo_names(d.payload.get("repositories"))
+    installation = fields.obj(d.payload, "installation", f"installation.{d.action}")
+    repos = fields.repo_names(d.payload.get("repositories"))
     removed = d.action == "deleted"
-    return (InstallationEvent(d.action, _need_int(installation, "id", "installation"), _account(installation),
+    installation_id = fields.need_int(installation, "id", "installation")
+    return (InstallationEvent(d.action, installation_id, fields.account(installation),
                               repositories_added=() if removed else repos,
                               repositories_removed=repos if removed else ()),)
 
 
 def _on_installation_repositories(d: _Delivery) -> tuple[InstallationEvent, ...]:
-    installation = _obj(d.payload, "installation", f"installation_repositories.{d.action}")
-    return (InstallationEvent(d.action, _need_int(installation, "id", "installation"), _account(installation),
-                              repositories_added=_repo_names(d.payload.get("repositories_added")),
-                              repositories_removed=_repo_names(d.payload.get("repositories_removed"))),)
+    installation = fields.obj(d.payload, "installation", f"installation_repositories.{d.action}")
+    installation_id = fields.need_int(installation, "id", "installation")
+    return (InstallationEvent(d.action, installation_id, fields.account(installation),
+                              repositories_added=fields.repo_names(d.payload.get("repositories_added")),
+                              repositories_removed=fields.repo_names(d.payload.get("repositories_removed"))),)
 
 
 _Handler = Callable[[_Delivery], tuple]
@@ -235,12 +236,12 @@ _HANDLERS: Mapping[tuple[str, str] | str, _Handler] = MappingProxyType({
 def _snapshot(issue: dict, repo: str, options: GithubOptions, *, parent_key: str | None = None,
               parent_id: str | None = None, parent_known: bool = False) -> WorkItemSnapshot:
     labels = _labels(issue)
-    title, url, reason = (_text(issue.get(name)) for name in ("title", "html_url", "state_reason"))
+    title, url, reason = (fields.text(issue.get(name)) for name in ("title", "html_url", "state_reason"))
     return WorkItemSnapshot(
-        key=_key(repo, _need_int(issue, "number", "issue")), tracker=TRACKER, id=_required_id(issue),
+        key=fields.key(repo, fields.need_int(issue, "number", "issue")), tracker=TRACKER, id=fields.required_id(issue),
         title=title or "", url=url, state=_state(issue), state_reason=reason,
         assignees=_assignees(issue), labels=labels,
-        updated_at=_timestamp(issue.get("updated_at"), "issue.updated_at"), container=repo,
+        updated_at=fields.timestamp(issue.get("updated_at"), "issue.updated_at"), container=repo,
         parent_key=parent_key, parent_id=parent_id, milestone=_milestone_ref(issue, repo),
         issue_type=_issue_type(issue), estimate=_estimate(labels, options), parent_known=parent_known,
     )
@@ -260,7 +261,7 @@ def _assignees(issue: dict) -> tuple[Person, ...]:
         people = [issue.get("assignee")]
     if not isinstance(people, list):
         return ()
-    return tuple(person for person in map(_person, people) if person is not None)
+    return tuple(person for person in map(fields.person, people) if person is not None)
 
 
 def _labels(issue: dict) -> tuple[str, ...]:
@@ -281,13 +282,13 @@ def _estimate(labels: tuple[str, ...], options: GithubOptions) -> float | None:
 
 def _milestone_ref(issue: dict, repo: str) -> str | None:
     milestone = issue.get("milestone")
-    number = _int(milestone.get("number")) if isinstance(milestone, dict) else None
+    number = fields.positive_int(milestone.get("number")) if isinstance(milestone, dict) else None
     return None if number is None else f"{repo}/{number}"
 
 
 def _issue_type(issue: dict) -> str | None:
     issue_type = issue.get("type")
-    return _text(issue_type.get("name")) if isinstance(issue_type, dict) else None
+    return fields.text(issue_type.get("name")) if isinstance(issue_type, dict) else None
 
 
 def _issue_changes(payload: dict) -> tuple[str, ...]:
@@ -297,132 +298,22 @@ def _issue_changes(payload: dict) -> tuple[str, ...]:
     old_issue = changes.get("old_issue")
     if not isinstance(old_issue, dict):
         return tuple(sorted(changes))  # edited: title, body, ...
-    old_repo = _full_name(changes.get("old_repository")) or _repo_from_url(old_issue.get("repository_url"))
-    number = _int(old_issue.get("number"))
+    old_repo = fields.full_name(changes.get("old_repository")) or fields.repo_from_url(old_issue.get("repository_url"))
+    number = fields.positive_int(old_issue.get("number"))
     if old_repo is None or number is None:
         return ()
-    return (f"transferred_from:{_key(old_repo, number)}",)
+    return (f"transferred_from:{fields.key(old_repo, number)}",)
 
 
 def _comment(comment: dict) -> Comment:
     user = comment.get("user")
-    created = _timestamp(comment.get("created_at"), "comment.created_at") if comment.get("created_at") else None
-    updated = _timestamp(comment.get("updated_at"), "comment.updated_at") if comment.get("updated_at") else created
-    return Comment(id=_required_id(comment, "comment"), author=_person(user),
-                   body=_text(comment.get("body")) or "",
+    created = fields.timestamp(comment.get("created_at"), "comment.created_at") if comment.get("created_at") else None
+    updated = (fields.timestamp(comment.get("updated_at"), "comment.updated_at") if comment.get("updated_at")
+               else created)
+    return Comment(id=fields.required_id(comment, "comment"), author=fields.person(user),
+                   body=fields.text(comment.get("body")) or "",
                    is_bot=isinstance(user, dict) and user.get("type") == "Bot",
-                   created_at=created, updated_at=updated, url=_text(comment.get("html_url")))
-
-
-# --- small helpers --------------------------------------------------------------------------
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _obj(parent: dict, name: str, where: str) -> dict:
-    value = parent.get(name)
-    if not isinstance(value, dict):
-        raise PayloadError(f"{where}: missing `{name}` object")
-    return value
-
-
-def _key(repo: str, number: int) -> str:
-    return f"github:{repo}#{number}"
-
-
-def _int(value: object) -> int | None:
-    """A GitHub number or id: a positive integer (a key cannot hold `#-1`), else None."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
-
-
-def _need_int(obj: dict, name: str, where: str) -> int:
-    value = _int(obj.get(name))
-    if value is None:
-        raise PayloadError(f"{where} without `{name}` (a positive integer)")
-    return value
-
-
-def _id_text(value: object) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
-        return None
-    return str(value)
-
-
-def _required_id(obj: dict, where: str = "issue") -> str:
-    value = _id_text(obj.get("id"))
-    if value is None:
-        raise PayloadError(f"{where} without `id`")
-    return value
-
-
-def _timestamp(value: object, where: str) -> datetime:
-    if not isinstance(value, str):
-        raise PayloadError(f"{where} missing")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise PayloadError(f"{where} is not an ISO-8601 time: {value[:40]!r}") from exc
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _person(user: object) -> Person | None:
-    login = user.get("login") if isinstance(user, dict) else None
-    return Person(login) if isinstance(login, str) and login else None
-
-
-def _actor(payload: dict) -> Person | None:
-    return _person(payload.get("sender"))
-
-
-def _full_name(repo: object) -> str | None:
-    name = repo.get("full_name") if isinstance(repo, dict) else None
-    return name if isinstance(name, str) and "/" in name else None
-
-
-def _repo_from_url(url: object) -> str | None:
-    """`owner/repo` from an API URL like https://api.github.com/repos/<owner>/<repo>[/...] (GHES too)."""
-    if not isinstance(url, str):
-        return None
-    parts = [part for part in urlsplit(url).path.split("/") if part]
-    if "repos" not in parts:
-        return None
-    at = parts.index("repos")
-    return f"{parts[at + 1]}/{parts[at + 2]}" if len(parts) >= at + 3 else None
-
-
-def _first(*candidates: str | None, what: str) -> str:
-    for candidate in candidates:
-        if candidate:
-            return candidate
-    raise PayloadError(f"cannot tell {what}: no `full_name` nor `repository_url`")
-
-
-def _delivery_repo(payload: dict, issue: dict) -> str:
-    return _first(_full_name(payload.get("repository")), _repo_from_url(issue.get("repository_url")),
-                  _full_name(issue.get("repository")), what="the issue's repository")
-
-
-def _linked_repo(issue: dict, side_repo: object, delivery_repo: object, what: str) -> str:
-    return _first(_repo_from_url(issue.get("repository_url")), _full_name(issue.get("repository")),
-                  _full_name(side_repo), _full_name(delivery_repo), what=f"the repository of {what}")
-
-
-def _repo_names(repos: object) -> tuple[str, ...]:
-    if not isinstance(repos, list):
-        return ()
-    return tuple(name for name in map(_full_name, repos) if name is not None)
-
-
-def _installation_id_of(payload: dict) -> int | None:
-    installation = payload.get("installation")
-    return _int(installation.get("id")) if isinstance(installation, dict) else None
-
-
-def _account(installation: dict) -> str | None:
-    person = _person(installation.get("account"))
-    return person.login if person else None
+                   created_at=created, updated_at=updated, url=fields.text(comment.get("html_url")))
 
 
 def issue_snapshot(issue: dict, options: GithubOptions, *, parent: WorkItemSnapshot | None = None,
@@ -431,7 +322,7 @@ def issue_snapshot(issue: dict, options: GithubOptions, *, parent: WorkItemSnaps
 
     `parent_known` with `parent=None` says the issue has no parent (it left the one it had).
     """
-    repo = _repo_from_url(issue.get("repository_url")) or _repo_from_url(issue.get("url"))
+    repo = fields.repo_from_url(issue.get("repository_url")) or fields.repo_from_url(issue.get("url"))
     if repo is None:
         raise PayloadError("issue without repository_url")
     return _snapshot(issue, repo, options, parent_key=parent.key if parent else None,
