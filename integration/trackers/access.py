@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from core.events import InstallationEvent, Parsed
@@ -61,17 +61,23 @@ class Standing:
             self.removed |= {r.lower() for r in event.repositories_removed}
 
 
+# Built once (Core, on the tables): the screen runs for every batch of the apply path.
+_APPS, _REPOS = AppInstallation.__table__, GithubInstallation.__table__
+_STATES = (select(_APPS.c.installation_id, _APPS.c.state)
+           .where(_APPS.c.installation_id.in_(bindparam("ids", expanding=True))))
+_REMOVED = select(_REPOS.c.repo).where(_REPOS.c.repo.in_(bindparam("repos", expanding=True)),
+                                       _REPOS.c.removed.is_(True))
+
+
 def standing(session: Session, batch: Iterable[Parsed]) -> Standing:
-    """Two reads per batch, and none for a batch without GitHub App deliveries."""
+    """At most two reads per batch (installations, repositories), and none without GitHub deliveries."""
     ids = sorted({p.installation_id for p in batch if p.tracker == GITHUB and p.installation_id is not None})
     repos = sorted({p.origin.repo.lower() for p in batch if p.tracker == GITHUB and p.origin and p.origin.repo})
     found = Standing()
     if ids:
-        found.states = dict(session.execute(select(AppInstallation.installation_id, AppInstallation.state)
-                                            .where(AppInstallation.installation_id.in_(ids))).all())
+        found.states = dict(session.connection().execute(_STATES, {"ids": ids}).all())
     if repos:
-        found.removed = set(session.scalars(select(GithubInstallation.repo).where(
-            GithubInstallation.repo.in_(repos), GithubInstallation.removed.is_(True))))
+        found.removed = set(session.connection().execute(_REMOVED, {"repos": repos}).scalars())
     return found
 
 
