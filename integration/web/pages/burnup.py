@@ -6,8 +6,8 @@ from datetime import datetime
 
 from ...charts.svg import Series, line_chart
 from ...summaries.render import forecast_text
-from . import format as fmt
 from .detail import KeyResultPage, forecast_line
+from .format import number
 
 
 def burnup_chart(page: KeyResultPage, now: datetime) -> str:
@@ -23,9 +23,9 @@ def burnup_chart(page: KeyResultPage, now: datetime) -> str:
     if ahead:
         series.append(Series("forecast", "forecast", ahead, dashed=True, markers=False, colour="#bf8700"))
     last = days[-1] if days else None
-    today = f"Today {fmt.number(last.done)} of {fmt.number(last.scope)} {unit} done. " if last else "No history yet. "
+    today = f"Today {number(last.done)} of {number(last.scope)} {unit} done. " if last else "No history yet. "
     desc = (f"Burn-up of {page.row.title} from {page.period.start} to {page.period.end}, one point per day. {today}"
-            f"The ideal line ends at {fmt.number(page.goal)} on {page.period.end}. "
+            f"The ideal line ends at {number(page.goal)} on {page.period.end}. "
             f"Forecast: {forecast_text(page.forecast)}.")
     return line_chart(f"Burn-up: {page.row.title}", desc, page.period.start, page.period.end, series, unit,
                       chart_id="burnup")
