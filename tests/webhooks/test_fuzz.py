@@ -116,27 +116,27 @@ def test_every_field_of_every_real_body_is_parsed_or_refused_with_a_reason():
     assert crashes == []
 
 
-def _worker_corpus() -> list[tuple[str, str, dict]]:
+def _worker_corpus() -> list[tuple[str, str, dict, bool]]:
     """The mutations of THROUGH_THE_WORKER that change what is applied (the rest parse to the very
-    events of the real body), and a sample of those the parser refuses."""
+    events of the real body), and a sample of those the parser refuses (the last field says which)."""
     out = []
     for name in THROUGH_THE_WORKER:
         base, refused = _parse(name, load_fixture(name)), 0
         for label, payload in corpus.field_corpus(name):
             try:
-                changed = _parse(name, payload) != base
+                if _parse(name, payload) != base:
+                    out.append((name, label, payload, False))
             except PayloadError:
                 refused += 1
-                changed = refused <= REFUSED_SAMPLE
-            if changed:
-                out.append((name, label, payload))
+                if refused <= REFUSED_SAMPLE:
+                    out.append((name, label, payload, True))
     return out
 
 
 def test_broken_fields_through_the_receiver_and_the_worker(rt, client, database_url, tmp_path):
     posted = _worker_corpus()
     assert len(posted) > 500
-    answers = {label: _signed_post(client, name, payload).status_code for name, label, payload in posted}
+    answers = {label: _signed_post(client, name, payload).status_code for name, label, payload, _ in posted}
     assert {label: code for label, code in answers.items() if code not in (202, 204, 400)} == {}
     started = time.monotonic()
     drain(rt)
@@ -145,7 +145,16 @@ def test_broken_fields_through_the_receiver_and_the_worker(rt, client, database_
     assert len(rows) == sum(1 for code in answers.values() if code == 202)
     assert [(d.id, d.status, d.last_error) for d in rows if d.status not in (PROCESSED, FAILED)] == []
     failed = [d for d in rows if d.status == FAILED]
-    assert len(failed) >= REFUSED_SAMPLE * len(THROUGH_THE_WORKER)
+    # Every stored body the parser refuses is failed. (Whether an overlong value fails depends on the
+    # batch: a snapshot older than another of the same item in its batch is never written, so never
+    # checked against the column; hence no count of all failures.)
+    statuses: dict[bytes, set[str]] = {}
+    for d in rows:
+        statuses.setdefault(bytes(d.body), set()).add(d.status)
+    refused = {label: statuses[json.dumps(payload).encode()] for _, label, payload, was_refused in posted
+               if was_refused and answers[label] == 202}
+    assert len(refused) >= len(THROUGH_THE_WORKER)
+    assert {label: status for label, status in refused.items() if status != {FAILED}} == {}
     assert [(d.id, d.attempts) for d in failed if not d.last_error or d.attempts != 1] == []
     reasons = {d.last_error for d in failed}
     assert any("characters; it holds at most" in r for r in reasons)  # overlong values, refused before the insert
