@@ -176,15 +176,16 @@ def _answer(tracker: str, handler) -> Response:
     return Response(json.dumps(outcome.body), status=outcome.status, mimetype="application/json")
 
 
+GITHUB_PATH, JIRA_PATH = "/webhooks/github", "/webhooks/jira"
 github_blueprint = Blueprint("github_webhooks", __name__)
 jira_blueprint = Blueprint("jira_webhooks", __name__)
 
 
-@github_blueprint.post("/webhooks/github")
+@github_blueprint.post(GITHUB_PATH)
 def receive_github():
     return _answer("github", _github)
 
 
-@jira_blueprint.post("/webhooks/jira")
+@jira_blueprint.post(JIRA_PATH)
 def receive_jira():
     return _answer("jira", _jira)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import Flask, Response, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, Response, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webhooks.receiver import github_blueprint, jira_blueprint
+from webhooks.receiver import GITHUB_PATH, JIRA_PATH, github_blueprint, jira_blueprint
 
 from ..config import PREFIX, ConfigError, Settings
 
@@ -41,13 +42,33 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
 HSTS = "max-age=31536000"  # only on https answers: a browser ignores it over http anyway
+WEBHOOK_PATHS = frozenset((GITHUB_PATH, JIRA_PATH))  # posted by the trackers, never by a browser
 
 
 class _SessionCookies(SecureCookieSessionInterface):
-    """Flask's signed cookie session, marked Secure whenever the request came over https."""
+    """Flask's signed cookie session, marked Secure whenever the request came over https.
+
+    Its signer is built once per key, not per request (Flask builds a new one for each); the webhooks,
+    which no browser posts, get no session at all (Flask's null session: nothing read, nothing set).
+    """
+
+    def __init__(self) -> None:
+        self._signer: tuple[tuple, URLSafeTimedSerializer | None] | None = None
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return request.is_secure
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached = self._signer
+        if cached is None or cached[0] != keys:
+            cached = self._signer = (keys, super().get_signing_serializer(app))
+        return cached[1]
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path in WEBHOOK_PATHS:
+            return None
+        return super().open_session(app, request)
 
 
 def harden(app: Flask, settings: Settings, secret_key: bytes) -> CSRFProtect:
@@ -69,14 +90,25 @@ def harden(app: Flask, settings: Settings, secret_key: bytes) -> CSRFProtect:
     return csrf
 
 
+# (lower-case name, name, value): an answer's header names are read once, and the missing ones added,
+# since each `name in headers` of Werkzeug's that misses raises and catches a KeyError inside.
+_DEFAULTS = tuple((name.lower(), name, value) for name, value in HEADERS.items())
+
+
 def _headers(response: Response) -> Response:
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
-    if "Cache-Control" not in response.headers:  # static files set their own
-        response.headers["Cache-Control"] = "no-store"  # key results behind sign-in stay out of shared caches
-    response.vary.add("Cookie")
+    headers = response.headers
+    present = {name.lower() for name, _value in headers}
+    for lower, name, value in _DEFAULTS:
+        if lower not in present:
+            headers.add(name, value)
+    if request.is_secure and "strict-transport-security" not in present:
+        headers.add("Strict-Transport-Security", HSTS)
+    if "cache-control" not in present:  # static files set their own
+        headers.add("Cache-Control", "no-store")  # key results behind sign-in stay out of shared caches
+    if "vary" in present:
+        response.vary.add("Cookie")
+    else:
+        headers.add("Vary", "Cookie")
     return response
 
 
