@@ -166,14 +166,19 @@ class _InsertIgnoringDuplicates:
         dialect = engine.dialect
         self._processors = {n: table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in columns}
         self._explicit_begin = engine.dialect.name == "sqlite"  # the driver is in autocommit mode (db.py)
-        # PostgreSQL (psycopg, "format" paramstyle): a round trip per statement, so a batch is one
-        # multi-row INSERT. SQLite runs in-process: a statement per row costs nothing extra.
+        # PostgreSQL: a round trip per statement, so a batch is one multi-row INSERT, written in the
+        # server's own `$n` placeholders and run on psycopg's raw cursor (a `%s` query with over 50
+        # parameters, 7 rows, would be parsed again on every call). SQLite runs in-process: a
+        # statement per row costs nothing extra.
         self._multirow = None
         if engine.dialect.name == "postgresql":
             self._positional = columns
-            self._row_placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
             self._multirow = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {{values}} "
                               "ON CONFLICT (tracker, delivery_id) DO NOTHING RETURNING id, tracker, delivery_id")
+            self._by_size: dict[int, str] = {}
+            from psycopg import RawCursor  # the PostgreSQL driver: not loaded by a SQLite-only process
+
+            self._raw_cursor = RawCursor
         self._dbapi_error = engine.dialect.loaded_dbapi.Error
         self._conn, self._conn_pid = None, None
         self._errors = (SQLAlchemyError, self._dbapi_error)
@@ -210,7 +215,7 @@ class _InsertIgnoringDuplicates:
         conn = self._connection()
         broken = False
         try:
-            cursor = conn.cursor()
+            cursor = self._raw_cursor(conn.driver_connection) if self._multirow else conn.cursor()
             if self._explicit_begin:
                 cursor.execute("BEGIN IMMEDIATE")
             ids = self._insert_many(cursor, rows) if self._multirow else self._insert_each(cursor, rows)
@@ -238,13 +243,21 @@ class _InsertIgnoringDuplicates:
 
     def _insert_many(self, cursor, rows: list[dict]) -> list[int | None]:
         """One statement for the whole batch: one round trip to a database server."""
-        values = ", ".join([self._row_placeholders] * len(rows))
         params = [value for row in rows for value in self._params(row)]
-        cursor.execute(self._multirow.format(values=values), params)
+        cursor.execute(self._statement_for(len(rows)), params)
         new = {(tracker, delivery_id): pk for pk, tracker, delivery_id in cursor.fetchall()}
         # RETURNING gives only the rows inserted, in no promised order; a key twice in one batch
         # is inserted once, and the second slot is then a duplicate
         return [new.pop((row["tracker"], row["delivery_id"]), None) for row in rows]
+
+    def _statement_for(self, size: int) -> str:
+        sql = self._by_size.get(size)
+        if sql is None:
+            width = len(self._positional)
+            values = ", ".join("(" + ", ".join(f"${row * width + i + 1}" for i in range(width)) + ")"
+                               for row in range(size))
+            sql = self._by_size[size] = self._multirow.format(values=values)
+        return sql
 
     def close(self) -> None:
         if self._conn is not None:
