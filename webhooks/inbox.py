@@ -191,7 +191,14 @@ class _InsertIgnoringDuplicates:
         # Group commit: one DBAPI connection per process, held, since only one batch writes at a
         # time and a pool checkout per batch costs as much as the insert. Re-made after a fork.
         if self._conn is None or self._conn_pid != os.getpid():
-            self._conn, self._conn_pid = self._engine.raw_connection(), os.getpid()
+            conn = self._engine.raw_connection()
+            if self._multirow:
+                # PostgreSQL: the batch is one INSERT, its own transaction in autocommit (atomic, and
+                # answered only once its commit is flushed): one round trip instead of BEGIN, INSERT
+                # and COMMIT. The connection leaves the pool, so no other user inherits the mode.
+                conn.detach()
+                conn.dbapi_connection.autocommit = True
+            self._conn, self._conn_pid = conn, os.getpid()
         return self._conn
 
     def _release(self, conn, broken: bool) -> None:
@@ -215,7 +222,7 @@ class _InsertIgnoringDuplicates:
         conn = self._connection()
         broken = False
         try:
-            cursor = self._raw_cursor(conn.driver_connection) if self._multirow else conn.cursor()
+            cursor = self._raw_cursor(conn.dbapi_connection) if self._multirow else conn.cursor()
             if self._explicit_begin:
                 cursor.execute("BEGIN IMMEDIATE")
             ids = self._insert_many(cursor, rows) if self._multirow else self._insert_each(cursor, rows)
