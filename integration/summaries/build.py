@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, func, select
+from sqlalchemy import Row, Text, func, select
 from sqlalchemy.orm import Session
 
 from mappings.checkin_health import disagrees
@@ -21,8 +21,8 @@ from mappings.forecast import forecast
 from mappings.keys import GITHUB, WorkItemKey
 from mappings.models import KeyResult, KeyResultEvent, Objective, WorkItem
 from mappings.okrs_schedule import EMAIL, SummaryTargetSpec
-from mappings.progress import Progress, compute_health, objective_percent
-from mappings.views import ownership_of, progress_of
+from mappings.progress import objective_percent
+from mappings.views import health_of, ownership_of, progress_of
 from mappings.workitems import find_work_item
 
 from ..markup import MARKUPS
@@ -98,17 +98,17 @@ def covered(session: Session, target: SummaryTarget) -> list[KeyResult]:
 # History is read as rows of these columns, not as ORM objects: a summary reads thousands of events,
 # only to read them, and building an ORM object for each took a third of a 100-key-result summary.
 EVENT_FIELDS = (KeyResultEvent.id, KeyResultEvent.kr_id, KeyResultEvent.at, KeyResultEvent.kind, KeyResultEvent.data)
+EventRow = Row[tuple[int, str, datetime, str, dict]]  # one history event: `.id`, `.kr_id`, `.at`, `.kind`, `.data`
 
 
 @dataclass
 class History:
     """Per key result: progress events of the window (oldest first), the last one before it, this
-    week's completed items, and when it last moved. Four queries, however many key results. The events
-    are rows with KeyResultEvent's attributes (`EVENT_FIELDS`)."""
+    week's completed items, and when it last moved. Four queries, however many key results."""
 
-    progress: dict[str, list[KeyResultEvent]]
-    before: dict[str, KeyResultEvent]
-    done: dict[str, list[KeyResultEvent]]
+    progress: dict[str, list[EventRow]]
+    before: dict[str, EventRow]
+    done: dict[str, list[EventRow]]
     last_move: dict[str, datetime]
 
     @classmethod
@@ -118,7 +118,7 @@ class History:
         rows = session.execute(select(*EVENT_FIELDS).where(
             KeyResultEvent.kr_id.in_(kr_ids), KeyResultEvent.kind.in_(("progress", "state")),
             KeyResultEvent.at >= since).order_by(KeyResultEvent.id))
-        week: dict[str, list[KeyResultEvent]] = defaultdict(list)
+        week: dict[str, list[EventRow]] = defaultdict(list)
         for e in rows:
             if e.kind == "progress":
                 progress[e.kr_id].append(e)
@@ -131,17 +131,15 @@ class History:
         before = {e.kr_id: e for e in session.execute(select(*EVENT_FIELDS).where(KeyResultEvent.id.in_(last_before)))}
         return cls(dict(progress), before, {k: v for k, v in done.items() if v}, last_moves(session, kr_ids))
 
-    def points(self, kr: KeyResult, now: datetime, days: int = 28, progress: Progress | None = None,
-               ) -> list[tuple[datetime, float]]:
-        """The window's progress points, and now's (`progress`: the key result's, when the caller has it)."""
+    def points(self, kr: KeyResult, now: datetime, days: int = 28) -> list[tuple[datetime, float]]:
         window = now - timedelta(days=days)
         points = [(e.at, e.data.get("percent")) for e in self.progress.get(kr.id, ()) if e.at >= window]
         points = [(t, p) for t, p in points if p is not None]
-        current = (progress or progress_of(kr)).percent
+        current = progress_of(kr).percent
         # no work linked now: no forecast (an older 100% once said "done" beside "no work linked")
         return points + [(now, current)] if current is not None else []
 
-    def as_of(self, kr_id: str, moment: datetime) -> KeyResultEvent | None:
+    def as_of(self, kr_id: str, moment: datetime) -> EventRow | None:
         """The last progress event at or before `moment` (for the burn-up)."""
         last = self.before.get(kr_id)
         for e in self.progress.get(kr_id, ()):
@@ -151,14 +149,14 @@ class History:
         return last
 
 
-def net_done(state_events: list[KeyResultEvent]) -> list[KeyResultEvent]:
+def net_done(state_events: list[EventRow]) -> list[EventRow]:
     """The items that are done now and were not a week ago, item by item (oldest first): the net change.
 
     Closed then reopened in the week is not done; closed, reopened and closed again counts once
     (issue 13). Each item is shown by its last state change of the week.
     """
-    first: dict[str, KeyResultEvent] = {}
-    last: dict[str, KeyResultEvent] = {}
+    first: dict[str, EventRow] = {}
+    last: dict[str, EventRow] = {}
     for e in state_events:
         first.setdefault(e.data["item"], e)
         last[e.data["item"]] = e
@@ -201,13 +199,13 @@ def summary_kr(rt, kr: KeyResult, tracker: str, now: datetime, previous: dict, h
     delta = None if was is None or progress.percent is None else progress.percent - was
     idle = idle_days(kr, history.last_move.get(kr.id), now)
     t = rt.settings.thresholds
-    health = compute_health(progress.percent, kr.period_start, kr.period_end, now, t)  # health_of, progress read once
+    health = health_of(kr, now, t)
     return SummaryKR(
         id=kr.id, title=kr.title, url=kr.anchor_url, owner=owner_call(rt, kr, tracker), ownership=ownership.status,
         team=ownership.team.lstrip("@") if ownership.team else None,
         others=tuple(o.name or o.login for o in ownership.others), percent=progress.percent, delta_points=delta,
         done_this_week=len(history.done.get(kr.id, ())), health=health,
-        forecast=forecast(history.points(kr, now, progress=progress), now, kr.period_end),
+        forecast=forecast(history.points(kr, now), now, kr.period_end),
         stale_days=idle if idle >= rt.settings.stale_days else None,
         checkin=checkin, disagrees=disagrees(checkin, health), owner_person=ownership.owner,
         source=_source(rt, kr, sources or {}))
